@@ -1,0 +1,459 @@
+/*
+ * aco.c - coroutines, share stacks and save stacks (libaco 1.2.4 semantics).
+ *
+ * Hot path: aco_resume() of a coroutine that already owns its share stack is
+ * a few checks, one thread-local store and the context switch. Copying (save
+ * of the leaving owner, restore of the arriving coroutine) lives in a
+ * separate, non-inlined function.
+ */
+#define _GNU_SOURCE
+#include "aco.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#ifdef ACO_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#ifdef ACO_USE_VALGRIND
+#include <valgrind/memcheck.h>
+#include <valgrind/valgrind.h>
+/* Set when a share stack is created under valgrind; client requests are then
+ * issued on the copy path (see aco_take_share_stack). */
+static int aco_on_valgrind;
+#endif
+
+#define ACO_DEFAULT_SHARE_STACK_SIZE ((size_t)2 * 1024 * 1024)
+#define ACO_MIN_SHARE_STACK_SIZE ((size_t)4096)
+#define ACO_DEFAULT_SAVE_STACK_SIZE ((size_t)64)
+
+/* ---- process-wide counters, kept per thread ------------------------------
+ * Each thread adds to its own block with plain (relaxed) stores, so create and
+ * destroy pay no locked instruction. Readers sum all blocks under a mutex;
+ * a block of an exited thread is folded into `retired` and reused. */
+
+typedef struct aco_counter_block {
+    _Atomic int64_t value[3]; /* live coroutines, live share stacks, save bytes */
+    struct aco_counter_block* next;
+    int in_use;
+} aco_counter_block;
+
+enum { ACO_CT_COROUTINES, ACO_CT_SHARE_STACKS, ACO_CT_SAVE_BYTES, ACO_CT_COUNT };
+
+static pthread_mutex_t aco_counters_lock = PTHREAD_MUTEX_INITIALIZER;
+static aco_counter_block* aco_counter_blocks;
+static int64_t aco_counters_retired[ACO_CT_COUNT];
+static pthread_key_t aco_counter_key;
+static pthread_once_t aco_counter_key_once = PTHREAD_ONCE_INIT;
+
+/* ---- per-thread state ---------------------------------------------------- */
+
+typedef struct {
+    uint32_t fpu_env[2]; /* x87 control word, MXCSR: what new coroutines start with */
+    aco_cofuncp_t last_word_fp;
+    aco_counter_block* counters;
+    char initialized;
+    char return_means_exit;
+#ifdef ACO_ASAN
+    const void* main_stack_bottom; /* learned when a coroutine first runs */
+    size_t main_stack_size;
+#endif
+} aco_thread_state;
+
+__thread aco_t* aco_gtls_co ACO_TLS_MODEL;
+static __thread aco_thread_state aco_tls ACO_TLS_MODEL;
+
+static void aco_counter_block_retire(void* p) {
+    aco_counter_block* b = p;
+    pthread_mutex_lock(&aco_counters_lock);
+    for (int i = 0; i < ACO_CT_COUNT; i++) {
+        aco_counters_retired[i] += atomic_load_explicit(&b->value[i], memory_order_relaxed);
+        atomic_store_explicit(&b->value[i], 0, memory_order_relaxed);
+    }
+    b->in_use = 0;
+    pthread_mutex_unlock(&aco_counters_lock);
+}
+
+static void aco_counter_key_create(void) {
+    aco_assert(pthread_key_create(&aco_counter_key, aco_counter_block_retire) == 0);
+}
+
+__attribute__((noinline)) static aco_counter_block* aco_counters_attach(void) {
+    pthread_once(&aco_counter_key_once, aco_counter_key_create);
+    pthread_mutex_lock(&aco_counters_lock);
+    aco_counter_block* b = aco_counter_blocks;
+    while (b != NULL && b->in_use) b = b->next;
+    if (b == NULL) {
+        b = calloc(1, sizeof(*b));
+        aco_assertalloc_ptr(b);
+        b->next = aco_counter_blocks;
+        aco_counter_blocks = b;
+    }
+    b->in_use = 1;
+    pthread_mutex_unlock(&aco_counters_lock);
+    aco_assert(pthread_setspecific(aco_counter_key, b) == 0);
+    aco_tls.counters = b;
+    return b;
+}
+
+static inline void aco_count(int which, int64_t delta) {
+    aco_counter_block* b = aco_tls.counters;
+    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    /* Only this thread writes the block: a relaxed load and store, no lock. */
+    int64_t v = atomic_load_explicit(&b->value[which], memory_order_relaxed);
+    atomic_store_explicit(&b->value[which], v + delta, memory_order_relaxed);
+}
+
+void aco_get_counters(aco_counters_t* out) {
+    aco_assertptr(out);
+    int64_t sum[ACO_CT_COUNT];
+    pthread_mutex_lock(&aco_counters_lock);
+    for (int i = 0; i < ACO_CT_COUNT; i++) sum[i] = aco_counters_retired[i];
+    for (aco_counter_block* b = aco_counter_blocks; b != NULL; b = b->next)
+        for (int i = 0; i < ACO_CT_COUNT; i++)
+            sum[i] += atomic_load_explicit(&b->value[i], memory_order_relaxed);
+    pthread_mutex_unlock(&aco_counters_lock);
+    out->live_coroutines = sum[ACO_CT_COROUTINES];
+    out->live_share_stacks = sum[ACO_CT_SHARE_STACKS];
+    out->save_stack_bytes = sum[ACO_CT_SAVE_BYTES];
+}
+
+/* ---- thread init and the last word ---------------------------------------- */
+
+void aco_runtime_test(void) {
+    _Static_assert(sizeof(void*) == 8, "aco needs 64-bit pointers");
+    _Static_assert(sizeof(int) >= 4, "aco needs int of at least 32 bits");
+    _Static_assert(sizeof(int) <= sizeof(size_t), "aco needs size_t at least as wide as int");
+    _Static_assert(offsetof(aco_t, reg) == 0, "the context switch expects reg first");
+    _Static_assert(sizeof(((aco_t*)0)->reg) == ACO_REG_COUNT * sizeof(void*), "reg size");
+    long pgsz = sysconf(_SC_PAGESIZE);
+    aco_assert(pgsz > 0 && (pgsz & (pgsz - 1)) == 0);
+}
+
+void aco_thread_init(aco_cofuncp_t last_word_co_fp) {
+    aco_runtime_test();
+    aco_save_fpucw_mxcsr(aco_tls.fpu_env);
+    /* As libaco: NULL keeps the handler already set (the default at first). */
+    if (last_word_co_fp != NULL) aco_tls.last_word_fp = last_word_co_fp;
+    aco_tls.initialized = 1;
+}
+
+int aco_thread_is_initialized(void) { return aco_tls.initialized; }
+
+void aco_set_return_means_exit(int on) { aco_tls.return_means_exit = (char)(on != 0); }
+
+int aco_get_return_means_exit(void) { return aco_tls.return_means_exit; }
+
+int aco_build_shares_fpu_env(void) {
+#ifdef ACO_CONFIG_SHARE_FPU_MXCSR_ENV
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int aco_version_number(void) {
+    return ACO_VERSION_MAJOR * 10000 + ACO_VERSION_MINOR * 100 + ACO_VERSION_PATCH;
+}
+
+static void aco_default_last_word(void) {
+    aco_t* co = aco_gtls_co;
+    fprintf(stderr,
+            "aco: coroutine %p returned from its entry function %p instead of calling "
+            "aco_exit(); aborting (install a last-word handler with aco_thread_init, or "
+            "call aco_set_return_means_exit(1))\n",
+            (void*)co, co != NULL ? (void*)co->fp : NULL);
+    fflush(stderr);
+    abort();
+}
+
+/* Runs on the coroutine's stack when its entry function returned. */
+void aco_funcp_protector(void) {
+    if (aco_tls.return_means_exit) aco_exit1_fn(aco_gtls_co);
+    if (aco_tls.last_word_fp != NULL)
+        aco_tls.last_word_fp();
+    else
+        aco_default_last_word();
+    fprintf(stderr, "aco: the last-word handler returned; it must not. Aborting.\n");
+    fflush(stderr);
+    abort();
+}
+
+/* ---- share stacks ---------------------------------------------------------- */
+
+aco_share_stack_t* aco_share_stack_new(size_t sz) { return aco_share_stack_new2(sz, 1); }
+
+aco_share_stack_t* aco_share_stack_new2(size_t sz, char guard_page_enabled) {
+    if (sz == 0) sz = ACO_DEFAULT_SHARE_STACK_SIZE;
+    if (sz < ACO_MIN_SHARE_STACK_SIZE) sz = ACO_MIN_SHARE_STACK_SIZE;
+
+    aco_share_stack_t* p = calloc(1, sizeof(*p));
+    aco_assertalloc_ptr(p);
+    if (guard_page_enabled) {
+        size_t pgsz = (size_t)sysconf(_SC_PAGESIZE);
+        size_t usable = (sz + pgsz - 1) & ~(pgsz - 1);
+        aco_assert(usable >= sz && usable + pgsz > usable); /* no overflow */
+        p->real_sz = usable + pgsz;
+        p->real_ptr = mmap(NULL, p->real_sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+        aco_assertalloc_bool(p->real_ptr != MAP_FAILED);
+        /* The lowest page is the guard: an overflow writes to it and faults. */
+        aco_assert(mprotect(p->real_ptr, pgsz, PROT_READ) == 0);
+        p->guard_page_enabled = 1;
+        p->ptr = (char*)p->real_ptr + pgsz;
+        p->sz = usable;
+    } else {
+        p->ptr = malloc(sz);
+        aco_assertalloc_ptr(p->ptr);
+        p->sz = sz;
+        p->real_ptr = p->ptr;
+        p->real_sz = sz;
+    }
+#ifdef ACO_USE_VALGRIND
+    p->valgrind_stk_id = VALGRIND_STACK_REGISTER(p->ptr, (char*)p->ptr + p->sz);
+    if (RUNNING_ON_VALGRIND) aco_on_valgrind = 1;
+#endif
+    /* The top 16 bytes stay unused; below them, the slot that every entry
+     * function sees as its return address. The live area of a coroutine is
+     * [its saved sp, align_retptr). */
+    uintptr_t high = ((uintptr_t)p->ptr + p->sz - 2 * sizeof(void*)) & ~(uintptr_t)15;
+    p->align_highptr = (void*)high;
+    p->align_retptr = (void*)(high - sizeof(void*));
+    *(void**)p->align_retptr = (void*)aco_funcp_protector_asm;
+    p->align_limit = p->sz - 16 - 2 * sizeof(void*);
+    p->owner = NULL;
+    aco_count(ACO_CT_SHARE_STACKS, 1);
+    return p;
+}
+
+void aco_share_stack_destroy(aco_share_stack_t* sstk) {
+    aco_assert(sstk != NULL && sstk->ptr != NULL);
+#ifdef ACO_USE_VALGRIND
+    VALGRIND_STACK_DEREGISTER(sstk->valgrind_stk_id);
+#endif
+    if (sstk->guard_page_enabled)
+        aco_assert(munmap(sstk->real_ptr, sstk->real_sz) == 0);
+    else
+        free(sstk->ptr);
+    sstk->ptr = NULL;
+    sstk->real_ptr = NULL;
+    free(sstk);
+    aco_count(ACO_CT_SHARE_STACKS, -1);
+}
+
+/* ---- coroutines ------------------------------------------------------------ */
+
+#ifdef ACO_ASAN
+static void aco_asan_entry_(void);
+#endif
+
+/* The initial save stack lives right after the aco_t, in the same allocation:
+ * one malloc per coroutine, and the bytes a resume touches are adjacent. */
+static inline void* aco_inline_save_stack(aco_t* co) { return co + 1; }
+
+aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_stack_sz,
+                  aco_cofuncp_t fp, void* arg) {
+    if (main_co == NULL) {
+        aco_t* p = calloc(1, sizeof(aco_t));
+        aco_assertalloc_ptr(p);
+        p->arg = arg;
+        p->fp = fp;
+        aco_count(ACO_CT_COROUTINES, 1);
+        return p;
+    }
+    aco_assertptr(share_stack);
+    aco_assertptr((void*)fp);
+    if (save_stack_sz == 0) save_stack_sz = ACO_DEFAULT_SAVE_STACK_SIZE;
+    aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t));
+
+    aco_t* p = malloc(sizeof(aco_t) + save_stack_sz);
+    aco_assertalloc_ptr(p);
+    memset(p, 0, sizeof(aco_t));
+    if (aco_unlikely(!aco_tls.initialized)) aco_save_fpucw_mxcsr(aco_tls.fpu_env);
+
+    /* First switch to p "returns" into fp with rsp at align_retptr, exactly
+     * as if fp had been called from aco_funcp_protector_asm. */
+#ifdef ACO_ASAN
+    p->reg[ACO_REG_IDX_RETADDR] = (void*)aco_asan_entry_;
+#else
+    p->reg[ACO_REG_IDX_RETADDR] = (void*)fp;
+#endif
+    p->reg[ACO_REG_IDX_SP] = share_stack->align_retptr;
+    memcpy(&p->reg[ACO_REG_IDX_FPU], aco_tls.fpu_env, sizeof(aco_tls.fpu_env));
+
+    p->main_co = main_co;
+    p->arg = arg;
+    p->fp = fp;
+    p->share_stack = share_stack;
+    p->save_stack.ptr = aco_inline_save_stack(p);
+    p->save_stack.sz = save_stack_sz;
+    aco_count(ACO_CT_COROUTINES, 1);
+    aco_count(ACO_CT_SAVE_BYTES, (int64_t)save_stack_sz);
+    return p;
+}
+
+/* Copies a live stack. Source and destination are 16-byte aligned and the size
+ * is 16n + 8 (the saved sp is the caller's 16-aligned rsp, align_retptr is
+ * 8 below a 16-aligned address). Small copies are inlined; this routine is
+ * also what AddressSanitizer must not instrument: a suspended stack contains
+ * the poisoned redzones of its frames. */
+#define ACO_INLINE_COPY_MAX 512
+
+aco_attr_no_asan static inline void aco_copy_stack(void* restrict dst, const void* restrict src,
+                                                   size_t n) {
+#ifndef ACO_ASAN
+    if (n > ACO_INLINE_COPY_MAX) {
+        memcpy(dst, src, n);
+        return;
+    }
+#endif
+    typedef struct { uint64_t lo, hi; } block16 __attribute__((aligned(16)));
+    block16* d = dst;
+    const block16* s = src;
+    size_t blocks = n / 16;
+    for (size_t i = 0; i < blocks; i++) d[i] = s[i];
+    if (n & 8) ((uint64_t*)dst)[n / 8 - 1] = ((const uint64_t*)src)[n / 8 - 1];
+}
+
+__attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need) {
+    size_t sz = co->save_stack.sz;
+    while (sz < need) {
+        aco_assert(sz <= SIZE_MAX / 2);
+        sz <<= 1;
+    }
+    if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
+    co->save_stack.ptr = malloc(sz);
+    aco_assertalloc_ptr(co->save_stack.ptr);
+    aco_count(ACO_CT_SAVE_BYTES, (int64_t)sz - (int64_t)co->save_stack.sz);
+    co->save_stack.sz = sz;
+}
+
+/* Makes co the owner of its share stack: saves the current owner's live stack
+ * and restores co's. */
+__attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_t* co) {
+    aco_share_stack_t* sstk = co->share_stack;
+    uintptr_t retptr = (uintptr_t)sstk->align_retptr;
+    aco_t* owner = sstk->owner;
+    if (owner != NULL) {
+        aco_assert(owner->share_stack == sstk);
+        uintptr_t sp = (uintptr_t)owner->reg[ACO_REG_IDX_SP];
+        aco_assert(sp <= retptr && sp >= (uintptr_t)sstk->align_highptr - sstk->align_limit);
+        size_t n = retptr - sp;
+        owner->save_stack.valid_sz = n;
+        if (n > owner->save_stack.sz) aco_save_stack_grow(owner, n);
+        if (n > 0) {
+            aco_copy_stack(owner->save_stack.ptr, (const void*)sp, n);
+            owner->save_stack.ct_save++;
+        }
+        if (n > owner->save_stack.max_cpsz) owner->save_stack.max_cpsz = n;
+        sstk->owner = NULL;
+        sstk->align_validsz = 0;
+    }
+    size_t n = co->save_stack.valid_sz;
+    aco_assert(n <= sstk->align_limit - sizeof(void*));
+#ifdef ACO_ASAN
+    /* Frames of other coroutines left their redzones' poison in the shadow of
+     * this stack; co's frames do not match it. */
+    __asan_unpoison_memory_region(sstk->ptr, sstk->sz);
+#endif
+#ifdef ACO_USE_VALGRIND
+    /* memcheck marked parts of this stack inaccessible while the last owner's
+     * stack pointer moved; to co the whole stack is as a fresh one. */
+    if (aco_on_valgrind)
+        VALGRIND_MAKE_MEM_UNDEFINED(sstk->ptr, retptr + sizeof(void*) - (uintptr_t)sstk->ptr);
+#endif
+    /* The return-address slot of every entry function; a fresh coroutine
+     * will read it. Storing it again also repairs a slot a stray write hit. */
+    *(void**)retptr = (void*)aco_funcp_protector_asm;
+    if (n > 0) {
+        aco_copy_stack((void*)(retptr - n), co->save_stack.ptr, n);
+        co->save_stack.ct_restore++;
+    }
+    if (n > co->save_stack.max_cpsz) co->save_stack.max_cpsz = n;
+    sstk->align_validsz = n + sizeof(void*);
+    sstk->owner = co;
+}
+
+void aco_resume(aco_t* resume_co) {
+    aco_assert(resume_co != NULL && resume_co->main_co != NULL && resume_co->is_end == 0);
+    /* Only a main coroutine resumes: never from inside another coroutine. */
+    aco_assert(aco_gtls_co == NULL || aco_gtls_co->main_co == NULL);
+    aco_share_stack_t* sstk = resume_co->share_stack;
+    if (aco_unlikely(sstk->owner != resume_co)) aco_take_share_stack(resume_co);
+    aco_gtls_co = resume_co;
+#ifdef ACO_ASAN
+    void* main_fake_stack = NULL;
+    __sanitizer_start_switch_fiber(&main_fake_stack, sstk->ptr, sstk->sz);
+    acosw(resume_co->main_co, resume_co);
+    __sanitizer_finish_switch_fiber(main_fake_stack, NULL, NULL);
+#else
+    acosw(resume_co->main_co, resume_co);
+#endif
+    aco_gtls_co = resume_co->main_co;
+    /* Depth at this suspension point (yield or exit). */
+    uintptr_t depth = (uintptr_t)sstk->align_retptr - (uintptr_t)resume_co->reg[ACO_REG_IDX_SP];
+    if (depth > resume_co->stack_hwm)
+        resume_co->stack_hwm = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
+}
+
+void aco_destroy(aco_t* co) {
+    aco_assertptr(co);
+    /* A thread may create and destroy several main coroutines in turn. */
+    if (aco_gtls_co == co) aco_gtls_co = NULL;
+    if (co->main_co == NULL) {
+        free(co);
+        aco_count(ACO_CT_COROUTINES, -1);
+        return;
+    }
+    if (co->share_stack->owner == co) {
+        co->share_stack->owner = NULL;
+        co->share_stack->align_validsz = 0;
+    }
+    if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
+    aco_count(ACO_CT_SAVE_BYTES, -(int64_t)co->save_stack.sz);
+    aco_count(ACO_CT_COROUTINES, -1);
+    free(co);
+}
+
+size_t aco_get_stack_hwm(const aco_t* co) {
+    aco_assertptr(co);
+    return co->stack_hwm;
+}
+
+/* ---- the macros as functions ---------------------------------------------- */
+
+void aco_yield1_fn(aco_t* yield_co) { aco_yield1(yield_co); }
+void aco_yield_fn(void) { aco_yield(); }
+aco_t* aco_get_co_fn(void) { return aco_gtls_co; }
+aco_t* aco_co_fn(void) { return aco_gtls_co; }
+void* aco_get_arg_fn(void) { return aco_get_arg(); }
+int aco_is_main_co_fn(const aco_t* co) { return co->main_co == NULL; }
+
+void aco_exit1_fn(aco_t* co) {
+    aco_exit1(co);
+    __builtin_unreachable();
+}
+
+void aco_exit_fn(void) { aco_exit1_fn(aco_gtls_co); }
+
+/* ---- AddressSanitizer: tell it about every stack switch -------------------- */
+
+#ifdef ACO_ASAN
+void aco_asan_yield_(aco_t* yield_co) {
+    void* fake_stack = NULL;
+    /* A coroutine that has ended never comes back: let ASan drop its fake stack. */
+    __sanitizer_start_switch_fiber(yield_co->is_end ? NULL : &fake_stack, aco_tls.main_stack_bottom,
+                                   aco_tls.main_stack_size);
+    acosw(yield_co, yield_co->main_co);
+    __sanitizer_finish_switch_fiber(fake_stack, &aco_tls.main_stack_bottom,
+                                    &aco_tls.main_stack_size);
+}
+
+static void aco_asan_entry_(void) {
+    __sanitizer_finish_switch_fiber(NULL, &aco_tls.main_stack_bottom, &aco_tls.main_stack_size);
+    aco_gtls_co->fp();
+    aco_funcp_protector();
+}
+#endif

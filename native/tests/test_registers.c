@@ -1,0 +1,121 @@
+/* Callee-saved registers survive every switch, in both directions. An
+ * assembly helper loads known values into all of them, calls the switch, and
+ * reports what it finds afterwards; the other side meanwhile loads others. */
+#include "aco_test.h"
+
+#if defined(__x86_64__)
+enum { NREGS = 6 }; /* rbx, rbp, r12, r13, r14, r15 */
+/* void regs_call(void (*fn)(void*), void* arg, uint64_t seed, uint64_t out[NREGS]):
+ * sets callee-saved register k to seed + k, calls fn(arg), stores them in out. */
+__asm__(
+    ".text\n"
+    ".globl regs_call\n"
+    ".type regs_call, @function\n"
+    "regs_call:\n"
+    "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+    "  pushq %rcx\n"               /* out; 7 pushes keep rsp 16-byte aligned */
+    "  movq %rdx, %rbx\n"
+    "  leaq 1(%rdx), %rbp\n  leaq 2(%rdx), %r12\n  leaq 3(%rdx), %r13\n"
+    "  leaq 4(%rdx), %r14\n  leaq 5(%rdx), %r15\n"
+    "  movq %rdi, %rax\n  movq %rsi, %rdi\n"
+    "  callq *%rax\n"
+    "  popq %rcx\n"
+    "  movq %rbx, 0(%rcx)\n  movq %rbp, 8(%rcx)\n  movq %r12, 16(%rcx)\n"
+    "  movq %r13, 24(%rcx)\n  movq %r14, 32(%rcx)\n  movq %r15, 40(%rcx)\n"
+    "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+    "  ret\n"
+    ".size regs_call, .-regs_call\n");
+#elif defined(__aarch64__)
+enum { NREGS = 11 }; /* x19-x28, x29 */
+__asm__(
+    ".text\n"
+    ".globl regs_call\n"
+    ".type regs_call, %function\n"
+    "regs_call:\n"
+    "  stp x29, x30, [sp, #-112]!\n"
+    "  stp x19, x20, [sp, #16]\n  stp x21, x22, [sp, #32]\n  stp x23, x24, [sp, #48]\n"
+    "  stp x25, x26, [sp, #64]\n  stp x27, x28, [sp, #80]\n  str x3, [sp, #96]\n"
+    "  add x19, x2, #0\n  add x20, x2, #1\n  add x21, x2, #2\n  add x22, x2, #3\n"
+    "  add x23, x2, #4\n  add x24, x2, #5\n  add x25, x2, #6\n  add x26, x2, #7\n"
+    "  add x27, x2, #8\n  add x28, x2, #9\n  mov x9, x0\n  mov x0, x1\n"
+    "  add x29, x2, #10\n"
+    "  blr x9\n"
+    "  ldr x3, [sp, #96]\n"
+    "  stp x19, x20, [x3, #0]\n  stp x21, x22, [x3, #16]\n  stp x23, x24, [x3, #32]\n"
+    "  stp x25, x26, [x3, #48]\n  stp x27, x28, [x3, #64]\n  str x29, [x3, #80]\n"
+    "  ldp x19, x20, [sp, #16]\n  ldp x21, x22, [sp, #32]\n  ldp x23, x24, [sp, #48]\n"
+    "  ldp x25, x26, [sp, #64]\n  ldp x27, x28, [sp, #80]\n"
+    "  ldp x29, x30, [sp], #112\n"
+    "  ret\n"
+    ".size regs_call, .-regs_call\n");
+#endif
+
+void regs_call(void (*fn)(void*), void* arg, uint64_t seed, uint64_t out[NREGS]);
+
+static void check_regs(const uint64_t* out, uint64_t seed) {
+    for (int k = 0; k < NREGS; k++) CHECK(out[k] == seed + (uint64_t)k);
+}
+
+static void do_resume(void* co) { aco_resume(co); }
+static void do_yield(void* unused) {
+    (void)unused;
+    aco_yield();
+}
+
+enum { ROUNDS = 500 };
+
+static void entry(void) {
+    uint64_t out[NREGS];
+    for (uint64_t i = 0; i < ROUNDS; i++) {
+        uint64_t seed = 0xC0C0000000000000ULL + i * 64;
+        regs_call(do_yield, NULL, seed, out);
+        check_regs(out, seed);
+    }
+    aco_exit();
+}
+
+/* Many values live across resumes: the compiler keeps them in callee-saved
+ * registers, so a clobbered register changes the sums. */
+static void value_heavy_entry(void) {
+    volatile uint64_t sink = 0;
+    uint64_t a = 1, b = 2, c = 3, d = 5, e = 8, f = 13, g = 21, h = 34;
+    for (int i = 0; i < ROUNDS; i++) {
+        a += b; b ^= c; c += d * 3; d ^= e << 1; e += f; f ^= g >> 1; g += h; h ^= a;
+        aco_yield();
+    }
+    sink = a + b + c + d + e + f + g + h;
+    *(uint64_t*)aco_get_arg() = sink;
+    aco_exit();
+}
+
+int main(void) {
+    aco_thread_init(NULL);
+    aco_t* main_co = aco_create(NULL, NULL, 0, NULL, NULL);
+    aco_share_stack_t* s = aco_share_stack_new(0);
+    aco_t* co = aco_create(main_co, s, 0, entry, NULL);
+    uint64_t out[NREGS];
+    for (uint64_t i = 0; !co->is_end; i++) {
+        uint64_t seed = 0x5EED000000000000ULL + i * 64;
+        regs_call(do_resume, co, seed, out);
+        check_regs(out, seed);
+    }
+
+    uint64_t got = 0;
+    aco_t* heavy = aco_create(main_co, s, 0, value_heavy_entry, &got);
+    uint64_t a = 1, b = 2, c = 3, d = 5, e = 8, f = 13, g = 21, h = 34;
+    for (int i = 0; i < ROUNDS; i++) {
+        a += b; b ^= c; c += d * 3; d ^= e << 1; e += f; f ^= g >> 1; g += h; h ^= a;
+        aco_resume(heavy);
+    }
+    aco_resume(heavy);
+    CHECK(heavy->is_end);
+    CHECK(got == a + b + c + d + e + f + g + h);
+
+    aco_destroy(co);
+    aco_destroy(heavy);
+    aco_share_stack_destroy(s);
+    aco_destroy(main_co);
+    test_check_counters_zero();
+    puts("registers: ok");
+    return 0;
+}
