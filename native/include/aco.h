@@ -117,9 +117,13 @@ struct aco_s {
     aco_t* main_co;           /* NULL for a main coroutine */
     void* arg;
     char is_end;
-    /* Beyond libaco, in what would be padding: deepest stack extent, in bytes
-     * from the stack top, seen at this coroutine's suspension points. Read it
-     * with aco_get_stack_hwm(). */
+    /* Beyond libaco, in what would otherwise be padding: */
+    /* 1: this coroutine shares the thread's FPU control state instead of
+     * keeping its own (set from aco_set_share_fpu_env() at creation; 1 for
+     * main coroutines). A switch skips the FPU only when both sides share. */
+    char share_fpu_env;
+    /* Deepest stack extent, in bytes from the stack top, seen at this
+     * coroutine's suspension points. Read it with aco_get_stack_hwm(). */
     uint32_t stack_hwm;
 
     aco_cofuncp_t fp;
@@ -264,8 +268,16 @@ ACO_EXPORT extern int aco_thread_is_initialized(void);
 ACO_EXPORT extern void aco_set_return_means_exit(int on);
 ACO_EXPORT extern int aco_get_return_means_exit(void);
 
-/* 1 if the library was built with ACO_CONFIG_SHARE_FPU_MXCSR_ENV (coroutines
- * then share the thread's FPU control state instead of keeping their own). */
+/* Per thread: whether coroutines created from now on share the thread's FPU
+ * control state (rounding modes, exception masks) instead of keeping their
+ * own. Sharing saves the MXCSR read on every switch (about 5 ns per round
+ * trip on some AMD processors). The default is off (libaco's default), or on
+ * when the library was built with ACO_CONFIG_SHARE_FPU_MXCSR_ENV. */
+ACO_EXPORT extern void aco_set_share_fpu_env(int on);
+ACO_EXPORT extern int aco_get_share_fpu_env(void);
+
+/* 1 if the library was built with ACO_CONFIG_SHARE_FPU_MXCSR_ENV, which makes
+ * sharing the default of aco_set_share_fpu_env(). */
 ACO_EXPORT extern int aco_build_shares_fpu_env(void);
 
 /* Deepest stack extent of co, in bytes from the stack top, seen at any of its

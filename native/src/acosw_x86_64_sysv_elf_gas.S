@@ -15,6 +15,13 @@
  * is once acosw has returned. Only callee-saved state is switched (ABI 3.2.1):
  * rbx, rbp, r12-r15, rsp, the x87 control word and MXCSR's control bits.
  *
+ * acosw also makes to_co the thread's current coroutine (aco_gtls_co).
+ *
+ * Branch prediction: acosw ends with an indirect jmp, never a ret. aco_resume
+ * reaches acosw by a tail call, so the main coroutine's rip is the caller of
+ * aco_resume itself; a round trip then executes no ret whose return-stack
+ * prediction a stack switch would have made wrong.
+ *
  * FPU control: MXCSR bits 0-5 are sticky exception flags, status rather than
  * context. Reloading MXCSR is expensive, so acosw reloads it only when the
  * control bits (6-15: DAZ, exception masks, rounding, FZ) of the two sides
@@ -30,6 +37,9 @@
 
 /* MXCSR bits that are control state (everything except the 6 status flags). */
 #define MXCSR_CONTROL_BITS 0xffc0
+/* offsetof(aco_t, share_fpu_env): 1 when the coroutine shares the thread's
+ * FPU control state (checked by a static assertion in aco.c). */
+#define SHARE_FPU_ENV 89
 
     .text
 
@@ -39,8 +49,11 @@
  * Returns from_co in rax to the code that to_co resumes. */
     .globl  acosw
     .type   acosw, @function
+    .globl  aco_switch_internal_     /* the same code, called from aco.c */
+    .hidden aco_switch_internal_     /* without going through the PLT */
     .align  16
 acosw:
+aco_switch_internal_:
     _CET_ENDBR
     movq    (%rsp), %rdx            /* rdx = our return address */
     leaq    8(%rsp), %rcx           /* rcx = caller's rsp after we return */
@@ -52,7 +65,9 @@ acosw:
     movq    %rcx, 40(%rdi)          /* save rsp */
     movq    %rbx, 48(%rdi)          /* save rbx */
     movq    %rbp, 56(%rdi)          /* save rbp */
-#ifndef ACO_CONFIG_SHARE_FPU_MXCSR_ENV
+    movzbl  SHARE_FPU_ENV(%rdi), %eax
+    andb    SHARE_FPU_ENV(%rsi), %al
+    jnz     .Lfpu_done              /* both share the thread's FPU state: skip */
     fnstcw  64(%rdi)                /* save x87 control word */
     stmxcsr 68(%rdi)                /* save MXCSR (control bits and flags) */
     movl    68(%rsi), %eax          /* eax = to_co's MXCSR */
@@ -63,8 +78,7 @@ acosw:
     movzwl  64(%rsi), %eax          /* eax = to_co's x87 control word */
     cmpw    64(%rdi), %ax
     jne     .Lload_fpucw            /* differs: reload (rare) */
-.Lfpucw_done:
-#endif
+.Lfpu_done:
     movq    0(%rsi), %r12           /* restore r12 */
     movq    8(%rsi), %r13           /* restore r13 */
     movq    16(%rsi), %r14          /* restore r14 */
@@ -72,16 +86,16 @@ acosw:
     movq    40(%rsi), %rsp          /* restore rsp: now on to_co's stack */
     movq    48(%rsi), %rbx          /* restore rbx */
     movq    56(%rsi), %rbp          /* restore rbp */
+    movq    aco_gtls_co@GOTTPOFF(%rip), %rax /* offset of aco_gtls_co (initial-exec TLS) */
+    movq    %rsi, %fs:(%rax)        /* aco_gtls_co = to_co */
     movq    %rdi, %rax              /* return value: from_co */
     jmpq    *32(%rsi)               /* continue at to_co's rip */
-#ifndef ACO_CONFIG_SHARE_FPU_MXCSR_ENV
 .Lload_mxcsr:
     ldmxcsr 68(%rsi)                /* to_co's rounding mode, masks, DAZ, FZ */
     jmp     .Lmxcsr_done
 .Lload_fpucw:
     fldcw   64(%rsi)                /* to_co's x87 precision, rounding, masks */
-    jmp     .Lfpucw_done
-#endif
+    jmp     .Lfpu_done
     .size   acosw, .-acosw
 
 /* void aco_save_fpucw_mxcsr(void* p)

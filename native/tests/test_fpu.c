@@ -55,6 +55,13 @@ static void plain_entry(void) {
     }
 }
 
+static void sharing_entry(void) {
+    fesetround(FE_UPWARD);
+    aco_yield();
+    CHECK_EQ(fegetround(), FE_DOWNWARD);
+    aco_exit();
+}
+
 int main(void) {
     third_nearest = third();
     fesetround(FE_UPWARD);
@@ -74,7 +81,8 @@ int main(void) {
 #if defined(__x86_64__)
     unsigned short main_cw = x87_cw();
 #endif
-    int shared_env = aco_build_shares_fpu_env();
+    int shared_env = aco_get_share_fpu_env();
+    CHECK_EQ(shared_env, aco_build_shares_fpu_env()); /* the default */
     for (int i = 0; i < 1000; i++) {
         aco_resume(up);
         if (!shared_env) {
@@ -98,6 +106,24 @@ int main(void) {
     aco_resume(late);
     CHECK_EQ(plain_rounds, 1001);
 
+    /* Sharing, per thread: a coroutine created while it is on uses (and
+     * changes) the thread's FPU control state. */
+    aco_set_share_fpu_env(1);
+    CHECK(aco_get_share_fpu_env());
+    aco_t* sharing = aco_create(main_co, s2, 0, sharing_entry, NULL);
+    aco_set_share_fpu_env(0);
+    CHECK_EQ(sharing->share_fpu_env, 1);
+    aco_resume(sharing);
+    CHECK_EQ(fegetround(), FE_UPWARD); /* main sees the shared change */
+    fesetround(FE_DOWNWARD);
+    aco_resume(sharing); /* checks it sees main's FE_DOWNWARD */
+    CHECK(sharing->is_end);
+    fesetround(FE_TONEAREST);
+    aco_t* own = aco_create(main_co, s2, 0, plain_entry, &plain_rounds);
+    CHECK_EQ(own->share_fpu_env, 0);
+
+    aco_destroy(own);
+    aco_destroy(sharing);
     aco_destroy(up);
     aco_destroy(plain);
     aco_destroy(late);
