@@ -8,6 +8,7 @@
  *   aco_bench            all rows
  *   aco_bench quick      smaller counts (a smoke run)
  *   aco_bench copy       only the copy-stack rows
+ *   aco_bench memory N   only the RSS row for N coroutines
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -179,24 +180,8 @@ static void bench_create_destroy(aco_t* main_co) {
 }
 
 /* RSS growth per coroutine with `count` coroutines alive, each having yielded
- * once (so each holds its saved stack), the pointer array included. Runs in a
- * child process so that no earlier row's freed memory is reused. */
+ * once (so each holds its saved stack), the pointer array included. */
 static void bench_memory(size_t count) {
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("aco_bench: fork");
-        exit(2);
-    }
-    if (pid > 0) {
-        int status;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "aco_bench: memory row failed\n");
-            exit(2);
-        }
-        return;
-    }
     aco_t* main_co = api.create(NULL, NULL, 0, NULL, NULL);
     aco_share_stack_t* s = api.share_stack_new(0);
     long before = rss_bytes();
@@ -206,12 +191,30 @@ static void bench_memory(size_t count) {
     long after = rss_bytes();
     aco_counters_t c;
     api.get_counters(&c);
-    char what[96], note[160];
+    char what[96], note[192];
     snprintf(what, sizeof what, "RSS per coroutine, %zu alive", count);
-    snprintf(note, sizeof note, "one yield each, 64 B save stack, pointer array included; counters: %lld live, %lld save-stack bytes",
+    snprintf(note, sizeof note,
+             "one yield each, 64 B save stack, pointer array included; counters: %lld live, %lld "
+             "save-stack bytes",
              (long long)c.live_coroutines, (long long)c.save_stack_bytes);
     row(what, "B", (double)(after - before) / (double)count, note);
-    _exit(0);
+}
+
+/* Runs `aco_bench memory count` as a fresh process: a clean heap. */
+static void bench_memory_in_new_process(size_t count) {
+    char arg[32];
+    snprintf(arg, sizeof arg, "%zu", count);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "aco_bench", "memory", arg, (char*)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "aco_bench: the memory row failed\n");
+        exit(2);
+    }
 }
 
 int main(int argc, char** argv) {
@@ -219,6 +222,10 @@ int main(int argc, char** argv) {
     int only_copy = argc > 1 && strcmp(argv[1], "copy") == 0;
     load();
     api.thread_init(NULL);
+    if (argc > 2 && strcmp(argv[1], "memory") == 0) {
+        bench_memory((size_t)atol(argv[2]));
+        return 0;
+    }
     aco_t* main_co = api.create(NULL, NULL, 0, NULL, NULL);
 
     printf("| benchmark | result | notes |\n|---|---:|---|\n");
@@ -231,8 +238,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) bench_copy_stack(main_co, sizes[i], overhead);
     if (only_copy) return 0;
     bench_create_destroy(main_co);
-    bench_memory(quick ? 100000 : 1000000);
-    if (!quick) bench_memory(10000000);
+    bench_memory_in_new_process(quick ? 100000 : 1000000);
+    if (!quick) bench_memory_in_new_process(10000000);
     api.destroy(main_co);
     return 0;
 }
