@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
 
@@ -18,7 +17,7 @@ public sealed class PackageTests
         {
             var feed = Path.Combine(work.FullName, "feed");
             var config = Metadata("AcoConfiguration");
-            Run("dotnet", work.FullName, "pack", Path.Combine(Metadata("AcoRepoRoot"), "src", "Aco.Core"), "-c", config, "--no-build", "-o", feed);
+            ChildProcess.Run("dotnet", work.FullName, "pack", Path.Combine(Metadata("AcoRepoRoot"), "src", "Aco.Core"), "-c", config, "--no-build", "-o", feed);
             var package = Directory.GetFiles(feed, "Aco.Core.*.nupkg").Single();
             using (var zip = ZipFile.OpenRead(package))
             {
@@ -63,27 +62,12 @@ public sealed class PackageTests
                     NativeMemory.Free(counter);
                 }
                 """);
-            var output = Run("dotnet", app, "run", "--", Path.Combine(AppContext.BaseDirectory, "libaco_test_bodies.so"));
+            var output = ChildProcess.Run("dotnet", app, "run", "--", Path.Combine(AppContext.BaseDirectory, "libaco_test_bodies.so"));
             Assert.Contains("counted to 5", output, StringComparison.Ordinal);
         }
         finally
         {
             work.Delete(recursive: true);
         }
-    }
-
-    private static string Run(string file, string directory, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout}\n{stderr.Result}");
-        return stdout;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 
 namespace Aco.Core.Tests;
@@ -28,14 +27,6 @@ public sealed class SampleTests
     private static string Run(string example)
     {
         Assert.True(File.Exists(SamplesDll), $"{SamplesDll} is missing: build the solution first.");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(SamplesDll);
-        psi.ArgumentList.Add(example);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{stdout}\n{stderr.Result}");
-        return stdout;
+        return ChildProcess.Run("dotnet", null, SamplesDll, example);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Aco.Core;
@@ -102,5 +103,29 @@ internal static class Still
         {
             stack.Dispose();
         }
+    }
+}
+
+internal static class ChildProcess
+{
+    /// <summary>Runs a program to its end; fails the test with its output unless it exits with 0.</summary>
+    /// <returns>What it wrote to standard output.</returns>
+    public static string Run(string file, string? directory, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (directory is not null)
+        {
+            psi.WorkingDirectory = directory;
+        }
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed (exit code {process.ExitCode}):\n{stdout}\n{stderr.Result}");
+        return stdout;
     }
 }
