@@ -122,6 +122,9 @@ struct aco_s {
      * keeping its own (set from aco_set_share_fpu_env() at creation; 1 for
      * main coroutines). A switch skips the FPU only when both sides share. */
     char share_fpu_env;
+    /* Bytes allocated right before this aco_t for its owner (the run loop keeps
+     * a coroutine's control block there); 0 for aco_create(). */
+    uint16_t prefix_bytes;
     /* Deepest stack extent, in bytes from the stack top, seen at this
      * coroutine's suspension points. Read it with aco_get_stack_hwm(). */
     uint32_t stack_hwm;
@@ -255,6 +258,14 @@ ACO_EXPORT extern void* aco_get_arg_fn(void);
 ACO_EXPORT extern void aco_exit_fn(void) __attribute__((noreturn));
 ACO_EXPORT extern void aco_exit1_fn(aco_t* co) __attribute__((noreturn));
 ACO_EXPORT extern int aco_is_main_co_fn(const aco_t* co);
+
+/* aco_create() for a non-main coroutine, with prefix_bytes (at most 4096, a
+ * multiple of 8) of zeroed memory allocated right before the aco_t, in the same
+ * allocation: aco_get_prefix() returns it, aco_destroy() frees it. */
+ACO_EXPORT extern aco_t* aco_create_with_prefix(aco_t* main_co, aco_share_stack_t* share_stack,
+                                                size_t save_stack_sz, aco_cofuncp_t fp, void* arg,
+                                                size_t prefix_bytes);
+ACO_EXPORT extern void* aco_get_prefix(aco_t* co);
 
 /* ACO_VERSION_MAJOR * 10000 + ACO_VERSION_MINOR * 100 + ACO_VERSION_PATCH. */
 ACO_EXPORT extern int aco_version_number(void);

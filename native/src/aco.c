@@ -271,8 +271,30 @@ static void aco_asan_entry_(void);
  * one malloc per coroutine, and the bytes a resume touches are adjacent. */
 static inline void* aco_inline_save_stack(aco_t* co) { return co + 1; }
 
+static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack,
+                                  size_t save_stack_sz, aco_cofuncp_t fp, void* arg,
+                                  size_t prefix_bytes);
+
 aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_stack_sz,
                   aco_cofuncp_t fp, void* arg) {
+    return aco_create_internal(main_co, share_stack, save_stack_sz, fp, arg, 0);
+}
+
+aco_t* aco_create_with_prefix(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_stack_sz,
+                              aco_cofuncp_t fp, void* arg, size_t prefix_bytes) {
+    aco_assertptr(main_co);
+    aco_assert(prefix_bytes <= 4096 && prefix_bytes % 8 == 0);
+    return aco_create_internal(main_co, share_stack, save_stack_sz, fp, arg, prefix_bytes);
+}
+
+void* aco_get_prefix(aco_t* co) {
+    aco_assertptr(co);
+    return (char*)co - co->prefix_bytes;
+}
+
+static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack,
+                                  size_t save_stack_sz, aco_cofuncp_t fp, void* arg,
+                                  size_t prefix_bytes) {
     if (main_co == NULL) {
         aco_t* p = calloc(1, sizeof(aco_t));
         aco_assertalloc_ptr(p);
@@ -285,11 +307,13 @@ aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_st
     aco_assertptr(share_stack);
     aco_assertptr((void*)fp);
     if (save_stack_sz == 0) save_stack_sz = ACO_DEFAULT_SAVE_STACK_SIZE;
-    aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t));
+    aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t) - prefix_bytes);
 
-    aco_t* p = malloc(sizeof(aco_t) + save_stack_sz);
-    aco_assertalloc_ptr(p);
-    memset(p, 0, sizeof(aco_t));
+    char* block = malloc(prefix_bytes + sizeof(aco_t) + save_stack_sz);
+    aco_assertalloc_ptr(block);
+    memset(block, 0, prefix_bytes + sizeof(aco_t));
+    aco_t* p = (aco_t*)(block + prefix_bytes);
+    p->prefix_bytes = (uint16_t)prefix_bytes;
     if (aco_unlikely(!aco_tls.initialized)) aco_save_fpucw_mxcsr(aco_tls.fpu_env);
 
     /* First switch to p "returns" into fp with rsp at align_retptr, exactly
@@ -314,9 +338,9 @@ aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_st
     return p;
 }
 
-/* Copies a live stack. Source and destination are 16-byte aligned and the size
- * is 16n + 8 (the saved sp is the caller's 16-aligned rsp, align_retptr is
- * 8 below a 16-aligned address). Measured here: an inline loop beats memcpy's
+/* Copies a live stack. Both sides are 8-byte aligned and the size is 16n + 8
+ * (the saved sp is the caller's 16-aligned rsp, align_retptr is 8 below a
+ * 16-aligned address). Measured here: an inline loop beats memcpy's
  * call for small copies, memcpy wins in between, and rep movsb (x86-64) wins
  * from 4 KiB. AddressSanitizer must not instrument the copy: a suspended stack
  * holds the poisoned redzones of its frames; ASan builds use rep movsb (which
@@ -329,7 +353,7 @@ aco_attr_no_asan static inline void aco_copy_stack(void* restrict dst, const voi
 #if defined(__x86_64__)
 #ifndef ACO_ASAN
     if (n <= ACO_INLINE_COPY_MAX) {
-        typedef struct { uint64_t lo, hi; } block16 __attribute__((aligned(16)));
+        typedef struct { uint64_t lo, hi; } block16; /* 8-byte aligned is enough */
         block16* d = dst;
         const block16* s = src;
         for (size_t i = 0; i < n / 16; i++) d[i] = s[i];
@@ -459,7 +483,7 @@ void aco_destroy(aco_t* co) {
     if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
     aco_count(ACO_CT_SAVE_BYTES, -(int64_t)co->save_stack.sz);
     aco_count(ACO_CT_COROUTINES, -1);
-    free(co);
+    free((char*)co - co->prefix_bytes);
 }
 
 size_t aco_get_stack_hwm(const aco_t* co) {

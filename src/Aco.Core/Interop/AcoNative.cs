@@ -84,6 +84,7 @@ internal unsafe struct NativeCoroutine
     public nint Argument;
     public byte IsEnd;
     public byte ShareFpuEnv;
+    public ushort PrefixBytes;
     public uint StackHighWaterMark;
     public nint Entry;
     public NativeSaveStack SaveStack;
