@@ -3,6 +3,7 @@
  * they own, or plain integers. */
 #include <alloca.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "aco.h"
@@ -57,3 +58,121 @@ BODY void test_last_word_records_and_exits(void) {
 
 /* Data, not code: the tests pass its address as a would-be entry point. */
 BODY int64_t test_not_code[4] = {1, 2, 3, 4};
+
+/* ---- bodies for the scheduler tests (tests/Aco.Scheduling.Tests) ---------- */
+#include "aco_bridge.h"
+
+/* arg = n: n plain yields, then finishes with n. */
+BODY void sched_yield_n(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    for (int64_t i = 0; i < n; i++)
+        if (aco_bridge_yield() == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    aco_bridge_finish(n);
+}
+
+/* arg = struct { int64_t* log; int64_t id; int64_t rounds; }: appends id to the
+ * log each round (log[0] is the count), yielding in between. */
+typedef struct {
+    int64_t* log;
+    int64_t id;
+    int64_t rounds;
+} sched_order_arg;
+
+BODY void sched_log_rounds(void) {
+    sched_order_arg* a = aco_get_arg();
+    for (int64_t r = 0; r < a->rounds; r++) {
+        a->log[1 + a->log[0]++] = a->id;
+        aco_bridge_yield();
+    }
+    aco_bridge_finish(a->id);
+}
+
+/* arg = milliseconds: sleeps, then finishes with the sleep's status. */
+BODY void sched_sleep(void) {
+    int status = aco_bridge_sleep_ms((int64_t)(intptr_t)aco_get_arg());
+    if (status == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    aco_bridge_finish(status);
+}
+
+/* Calls handler `arg` with "hello" (buffers on this stack, yielding around it
+ * so other coroutines use the stack meanwhile); finishes with the output
+ * length if the answer is "HELLO", fails otherwise. */
+BODY void sched_call_upper(void) {
+    int32_t handler = (int32_t)(intptr_t)aco_get_arg();
+    char in[8] = "hello";
+    char out[32];
+    memset(out, 0, sizeof out);
+    uint32_t len = 0;
+    aco_bridge_yield();
+    int status = aco_bridge_call(handler, in, 5, out, sizeof out, &len);
+    aco_bridge_yield();
+    if (status != ACO_BRIDGE_OK) aco_bridge_fail(100 + status, "call failed");
+    if (len != 5 || memcmp(out, "HELLO", 5) != 0) aco_bridge_fail(7, "wrong answer");
+    aco_bridge_finish(len);
+}
+
+/* Receives from channel `arg` until it closes; sends the sum on channel arg+1;
+ * finishes with the sum. */
+BODY void sched_channel_sum(void) {
+    int32_t channel = (int32_t)(intptr_t)aco_get_arg();
+    int64_t sum = 0, v = 0;
+    int status;
+    while ((status = aco_bridge_receive(channel, &v)) == ACO_BRIDGE_OK) sum += v;
+    if (status == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    if (status != ACO_BRIDGE_CLOSED) aco_bridge_fail(status, "receive failed");
+    if (aco_bridge_send(channel + 1, sum) != ACO_BRIDGE_OK) aco_bridge_fail(9, "send failed");
+    aco_bridge_finish(sum);
+}
+
+/* arg = n: yields the values 1..n to its reader, then finishes with n. */
+BODY void sched_generate(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    for (int64_t i = 1; i <= n; i++)
+        if (aco_bridge_yield_value(i) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    aco_bridge_finish(n);
+}
+
+/* Fails with code 42 and a message built on its stack. */
+BODY void sched_fail(void) {
+    char message[32];
+    snprintf(message, sizeof message, "boom %d", 42);
+    aco_bridge_yield();
+    aco_bridge_fail(42, message);
+}
+
+/* Sleeps in a loop until cancelled; ends as cancelled. */
+BODY void sched_until_cancelled(void) {
+    while (aco_bridge_sleep_ms(60000) != ACO_BRIDGE_CANCELLED) {
+    }
+    aco_bridge_exit_cancelled();
+}
+
+/* Waits for the operation whose id is `arg`; finishes with its value. */
+BODY void sched_await(void) {
+    int64_t v = 0;
+    int status = aco_bridge_await((int64_t)(intptr_t)aco_get_arg(), &v);
+    if (status != ACO_BRIDGE_OK) aco_bridge_fail(status, "await failed");
+    aco_bridge_finish(v);
+}
+
+/* Keeps a stack array across many yields, calls and sleeps; finishes with its
+ * checksum, fails if any element changed. arg = seed. */
+BODY void sched_hold_data(void) {
+    int64_t seed = (int64_t)(intptr_t)aco_get_arg();
+    volatile int64_t data[32];
+    for (int i = 0; i < 32; i++) data[i] = seed * 31 + i;
+    for (int round = 0; round < 20; round++) {
+        aco_bridge_yield();
+        if (round % 5 == 0) aco_bridge_sleep_ms(0);
+        for (int i = 0; i < 32; i++)
+            if (data[i] != seed * 31 + i) aco_bridge_fail(13, "stack data changed");
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < 32; i++) sum += data[i];
+    aco_bridge_finish(sum);
+}
+
+/* Ignores cancellation: yields forever. */
+BODY void sched_stubborn(void) {
+    for (;;) aco_bridge_yield();
+}

@@ -27,6 +27,14 @@ public static class AcoNativeLibrary
     }
 
     /// <summary>
+    /// Makes <c>[LibraryImport("aco")]</c> in <paramref name="assembly"/> bind to the same
+    /// libaco.so as Aco.Core (for the layers above it). Call once, before its first import.
+    /// </summary>
+    internal static void ResolveFor(Assembly assembly) =>
+        NativeLibrary.SetDllImportResolver(assembly, (name, _, searchPath) =>
+            name == AcoNative.Library ? Resolve(name, typeof(AcoNativeLibrary).Assembly, searchPath) : 0);
+
+    /// <summary>
     /// Loads libaco.so (if it is not loaded yet), then the native library of coroutine bodies at
     /// <paramref name="path"/>. Use it for libraries that link against libaco.so: loaded in this
     /// order, their dependency resolves to the copy Aco.Core uses.

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Aco.Scheduling;
+
+/// <summary>
+/// A native coroutine spawned with <see cref="AcoScheduler.Spawn(Aco.Core.AcoEntryPoint, nint, CancellationToken)"/>:
+/// await it for its result (or its error or cancellation), read the values it yields with
+/// <see cref="ReadAllAsync"/>, cancel it with <see cref="Cancel"/>.
+/// </summary>
+[DebuggerDisplay("AcoCoroutineHandle #{Id}, {Completion.Status}")]
+public sealed class AcoCoroutineHandle
+{
+    private readonly TaskCompletionSource<long> _completion;
+    private readonly AcoScheduler _scheduler;
+    private Channel<(long Value, nint Task, long Seq)>? _values;
+
+    internal AcoCoroutineHandle(AcoScheduler scheduler, long id, bool runContinuationsAsynchronously)
+    {
+        _scheduler = scheduler;
+        Id = id;
+        _completion = new TaskCompletionSource<long>(runContinuationsAsynchronously ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
+    }
+
+    /// <summary>The scheduler's id for this coroutine.</summary>
+    public long Id { get; }
+
+    /// <summary>Completes with the coroutine's result, its <see cref="AcoCoroutineException"/>, or cancellation.</summary>
+    public Task<long> Completion => _completion.Task;
+
+    /// <summary>Lets <c>await handle</c> give the result.</summary>
+    public TaskAwaiter<long> GetAwaiter() => _completion.Task.GetAwaiter();
+
+    /// <summary>Requests cancellation: the coroutine's bridge calls answer ACO_BRIDGE_CANCELLED from now on.</summary>
+    public void Cancel() => _scheduler.RequestCancel(Id);
+
+    internal CancellationTokenSource? Cancellation { get; set; }
+
+    internal CancellationTokenRegistration Registration { get; set; }
+
+    internal Channel<(long Value, nint Task, long Seq)> Values =>
+        LazyInitializer.EnsureInitialized(ref _values, () => Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }));
+
+    /// <summary>
+    /// The values the coroutine yields with <c>aco_bridge_yield_value</c>, each exactly once, in order.
+    /// The coroutine waits until each is taken. Ends when the coroutine ends; throws what awaiting it throws.
+    /// </summary>
+    public async IAsyncEnumerable<long> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var reader = Values.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                _scheduler.PostWake(item.Task, item.Seq, 0, 0);
+                yield return item.Value;
+            }
+        }
+        await _completion.Task.ConfigureAwait(false);
+    }
+
+    internal void SetResult(long value)
+    {
+        _values?.Writer.TryComplete();
+        _completion.TrySetResult(value);
+        Dispose();
+    }
+
+    internal void SetException(Exception error)
+    {
+        _values?.Writer.TryComplete();
+        _completion.TrySetException(error);
+        Dispose();
+    }
+
+    internal void SetCanceled()
+    {
+        _values?.Writer.TryComplete();
+        _completion.TrySetCanceled();
+        Dispose();
+    }
+
+    private void Dispose()
+    {
+        Registration.Dispose();
+        Cancellation?.Dispose();
+    }
+}

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace Aco.Scheduling;
+
+// The managed side: C# async bodies and continuations, interleaved with the native coroutines.
+public sealed partial class AcoScheduler
+{
+    private readonly Queue<WorkItem> _managed = new();
+    private readonly ConcurrentDictionary<long, Action> _managedAbandon = new();
+    private long _nextManagedId;
+    private long _workFailures;
+
+    /// <summary>Work items (continuations, posts) that threw; the scheduler thread itself carries on.</summary>
+    public long WorkFailures => Interlocked.Read(ref _workFailures);
+
+    /// <summary>
+    /// Puts the awaiting managed coroutine at the back of the scheduler's round-robin queue. Allocates nothing.
+    /// Outside a scheduler thread it yields to the thread pool.
+    /// </summary>
+    public static YieldAwaitable Yield() => default;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as a managed coroutine on the scheduler thread, under the scheduler's
+    /// <see cref="SynchronizationContext"/> and <see cref="TaskScheduler"/>. Callable from any thread.
+    /// </summary>
+    /// <returns>Completes when the body does (faulted or cancelled as it is), or cancelled if the scheduler stops first.</returns>
+    public Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return SpawnManaged(async () =>
+        {
+            await body().ConfigureAwait(true);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Spawn(Func{ValueTask}, CancellationToken)"/>, with a result.</summary>
+    public Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return SpawnManaged(body, cancellationToken);
+    }
+
+    private Task<T> SpawnManaged<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _state) >= 2)
+        {
+            throw new InvalidOperationException("The scheduler is stopping or stopped; it accepts no new coroutines.");
+        }
+        var completion = new TaskCompletionSource<T>(_options.RunContinuationsAsynchronously ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
+        var id = Interlocked.Increment(ref _nextManagedId);
+        _managedAbandon[id] = () => completion.TrySetCanceled();
+        Interlocked.Increment(ref _liveManaged);
+        _ = Task.Factory.StartNew(async () =>
+        {
+            try
+            {
+                completion.TrySetResult(await body().ConfigureAwait(true));
+            }
+            catch (OperationCanceledException e)
+            {
+                completion.TrySetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                completion.TrySetException(e);
+            }
+            finally
+            {
+                _managedAbandon.TryRemove(id, out _);
+                Interlocked.Decrement(ref _liveManaged);
+            }
+        }, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler).Unwrap().ContinueWith(static (t, s) =>
+        {
+            if (t.IsCanceled) // cancelled before it started
+            {
+                var (scheduler, id, cancel) = ((AcoScheduler, long, Action))s!;
+                if (scheduler._managedAbandon.TryRemove(id, out _))
+                {
+                    Interlocked.Decrement(ref scheduler._liveManaged);
+                }
+                cancel();
+            }
+        }, (this, id, (Action)(() => completion.TrySetCanceled(cancellationToken))), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return completion.Task;
+    }
+
+    /// <summary>Queues managed work: directly on the scheduler thread, through the inbox from any other.</summary>
+    internal void QueueWork(in WorkItem work)
+    {
+        if (Environment.CurrentManagedThreadId == ManagedThreadId && t_current == this)
+        {
+            _managed.Enqueue(work);
+        }
+        else
+        {
+            Post(new InboxItem(InboxKind.Work) { Work = work });
+        }
+    }
+
+    private int RunManaged()
+    {
+        var n = 0;
+        while (n < _options.ManagedBudget && _managed.TryDequeue(out var work))
+        {
+            n++;
+            try
+            {
+                work.Invoke(this);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _workFailures); // only that coroutine is affected
+            }
+        }
+        return n;
+    }
+
+    private void FailRemainingManaged()
+    {
+        _managed.Clear();
+        foreach (var (id, abandon) in _managedAbandon)
+        {
+            if (_managedAbandon.TryRemove(id, out _))
+            {
+                Interlocked.Decrement(ref _liveManaged);
+                abandon();
+            }
+        }
+    }
+
+    internal bool TryExecuteTaskHere(Task task) => ((AcoTaskScheduler)TaskScheduler).Execute(task);
+
+    /// <summary>The awaitable of <see cref="Yield"/>.</summary>
+    public readonly struct YieldAwaitable
+    {
+        /// <summary>Gets the awaiter.</summary>
+        public YieldAwaiter GetAwaiter() => default;
+    }
+
+    /// <summary>The awaiter of <see cref="Yield"/>: always suspends, then continues at the back of the queue.</summary>
+    public readonly struct YieldAwaiter : ICriticalNotifyCompletion
+    {
+        /// <summary>Always false: a yield always suspends.</summary>
+        public bool IsCompleted => false;
+
+        /// <summary>Nothing to return.</summary>
+        public void GetResult()
+        {
+        }
+
+        /// <inheritdoc/>
+        public void OnCompleted(Action continuation) => Schedule(continuation, flowContext: true);
+
+        /// <inheritdoc/>
+        public void UnsafeOnCompleted(Action continuation) => Schedule(continuation, flowContext: false);
+
+        private static void Schedule(Action continuation, bool flowContext)
+        {
+            var scheduler = t_current;
+            if (scheduler is not null && Environment.CurrentManagedThreadId == scheduler.ManagedThreadId)
+            {
+                scheduler._managed.Enqueue(new WorkItem(continuation));
+            }
+            else if (flowContext)
+            {
+                ThreadPool.QueueUserWorkItem(static a => a(), continuation, preferLocal: false);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static a => a(), continuation, preferLocal: false);
+            }
+        }
+    }
+}
+
+/// <summary>One piece of managed work: a continuation, a posted callback, or a task.</summary>
+internal readonly struct WorkItem
+{
+    private readonly object _target;
+    private readonly object? _state;
+
+    public WorkItem(Action action) => _target = action;
+
+    public WorkItem(SendOrPostCallback callback, object? state)
+    {
+        _target = callback;
+        _state = state;
+    }
+
+    public WorkItem(Task task) => _target = task;
+
+    public void Invoke(AcoScheduler scheduler)
+    {
+        switch (_target)
+        {
+            case Action action:
+                action();
+                break;
+            case SendOrPostCallback callback:
+                callback(_state);
+                break;
+            case Task task:
+                scheduler.TryExecuteTaskHere(task);
+                break;
+        }
+    }
+}
+
+/// <summary>Posts continuations of managed coroutines to their scheduler's queue.</summary>
+internal sealed class AcoSynchronizationContext(AcoScheduler scheduler) : SynchronizationContext
+{
+    public AcoScheduler Scheduler { get; } = scheduler;
+
+    public override void Post(SendOrPostCallback d, object? state) => Scheduler.QueueWork(new WorkItem(d, state));
+
+    public override void Send(SendOrPostCallback d, object? state)
+    {
+        if (Environment.CurrentManagedThreadId == Scheduler.ManagedThreadId)
+        {
+            d(state);
+            return;
+        }
+        using var done = new ManualResetEventSlim();
+        Exception? error = null;
+        Post(_ =>
+        {
+            try
+            {
+                d(state);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            finally
+            {
+                done.Set();
+            }
+        }, null);
+        done.Wait();
+        if (error is not null)
+        {
+            throw new InvalidOperationException("The callback sent to the scheduler threw.", error);
+        }
+    }
+
+    public override SynchronizationContext CreateCopy() => this;
+}
+
+/// <summary>Runs tasks on the scheduler thread, one at a time (concurrency 1).</summary>
+internal sealed class AcoTaskScheduler(AcoScheduler scheduler) : TaskScheduler
+{
+    public override int MaximumConcurrencyLevel => 1;
+
+    protected override void QueueTask(Task task) => scheduler.QueueWork(new WorkItem(task));
+
+    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
+        Environment.CurrentManagedThreadId == scheduler.ManagedThreadId && TryExecuteTask(task);
+
+    protected override IEnumerable<Task>? GetScheduledTasks() => null;
+
+    internal bool Execute(Task task) => TryExecuteTask(task);
+}

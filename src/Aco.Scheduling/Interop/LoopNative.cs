@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Aco.Core;
+
+[assembly: DisableRuntimeMarshalling]
+
+namespace Aco.Scheduling.Interop;
+
+/// <summary>The run loop of aco_loop.h. Every call switches stacks or may: none is SuppressGCTransition.</summary>
+internal static unsafe partial class LoopNative
+{
+    private const string Library = "aco";
+
+    static LoopNative() => AcoNativeLibrary.ResolveFor(typeof(LoopNative).Assembly);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_new")]
+    internal static partial nint New(nint mainCoroutine);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_destroy")]
+    internal static partial void Destroy(nint loop);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_add_stack")]
+    internal static partial void AddStack(nint loop, nint stack);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_spawn")]
+    internal static partial NativeTask* Spawn(nint loop, nint entry, nint argument, long id, nuint saveStackSize);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_run")]
+    internal static partial nuint Run(nint loop, nuint budget, NativeTask** batch, nuint capacity);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_ready")]
+    internal static partial void Ready(nint loop, NativeTask* task);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_ready_front")]
+    internal static partial void ReadyFront(nint loop, NativeTask* task);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_destroy_task")]
+    internal static partial void DestroyTask(nint loop, NativeTask* task);
+
+    [LibraryImport(Library, EntryPoint = "aco_task_resolve")]
+    internal static partial byte* Resolve(NativeTask* task, void* pointer, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_live")]
+    internal static partial long Live(nint loop);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_ready_count")]
+    internal static partial long ReadyCount(nint loop);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_resumes")]
+    internal static partial long Resumes(nint loop);
+
+    [LibraryImport(Library, EntryPoint = "aco_loop_first_ready")]
+    internal static partial NativeTask* FirstReady(nint loop);
+}
+
+/// <summary>What a task asks for (ACO_OP_*).</summary>
+internal enum TaskOp : byte
+{
+    None = 0,
+    Yield = 1,
+    YieldValue = 2,
+    Sleep = 3,
+    Call = 4,
+    Send = 5,
+    Receive = 6,
+    Await = 7,
+    Finish = 8,
+    Fail = 9,
+    Cancelled = 10,
+}
+
+/// <summary>Answer statuses (ACO_BRIDGE_*).</summary>
+internal enum BridgeStatus : byte
+{
+    Ok = 0,
+    Cancelled = 1,
+    Error = 2,
+    Closed = 3,
+}
+
+/// <summary>aco_task_t: a native coroutine's control block.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct NativeTask
+{
+    public NativeTask* Next;
+    public long Id;
+    public long Value;
+    public byte* In;
+    public byte* Out;
+    public uint InLength;
+    public uint OutLength;
+    public byte State;
+    public TaskOp Op;
+    public BridgeStatus Status;
+    public byte Cancel;
+    public int Code;
+}

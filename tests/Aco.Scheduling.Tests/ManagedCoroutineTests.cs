@@ -1,0 +1,137 @@
+namespace Aco.Scheduling.Tests;
+
+public sealed class ManagedCoroutineTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_managed_coroutine_runs_on_the_scheduler_thread_under_its_context_and_task_scheduler()
+    {
+        await using var run = new RunningScheduler();
+        var s = run.Scheduler;
+        var seen = await s.Spawn(async () =>
+        {
+            var before = (Thread: Environment.CurrentManagedThreadId, Context: SynchronizationContext.Current, Tasks: TaskScheduler.Current);
+            await Task.Delay(10); // continues through the scheduler's SynchronizationContext
+            var after = (Thread: Environment.CurrentManagedThreadId, Context: SynchronizationContext.Current);
+            return (before, after);
+        }).WaitAsync(Timeout);
+        Assert.Equal(s.ManagedThreadId, seen.before.Thread);
+        Assert.Same(s.SynchronizationContext, seen.before.Context);
+        Assert.Same(s.TaskScheduler, seen.before.Tasks);
+        Assert.Equal(s.ManagedThreadId, seen.after.Thread);
+        Assert.Same(s.SynchronizationContext, seen.after.Context);
+        Assert.Equal(1, s.TaskScheduler.MaximumConcurrencyLevel);
+    }
+
+    [Fact]
+    public async Task Yield_interleaves_managed_coroutines_round_robin()
+    {
+        await using var run = new RunningScheduler();
+        var order = new List<int>();
+        var tasks = await run.Scheduler.Spawn(() => ValueTask.FromResult(Enumerable.Range(0, 3).Select(id => run.Scheduler.Spawn(async () =>
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                order.Add(id);
+                await AcoScheduler.Yield();
+            }
+        })).ToList())).WaitAsync(Timeout);
+        await Task.WhenAll(tasks).WaitAsync(Timeout);
+        Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], order);
+    }
+
+    [Fact]
+    public async Task Async_locals_flow_per_managed_coroutine()
+    {
+        await using var run = new RunningScheduler();
+        var local = new AsyncLocal<int>();
+        var results = await Task.WhenAll(Enumerable.Range(1, 3).Select(id => run.Scheduler.Spawn(async () =>
+        {
+            local.Value = id;
+            for (var i = 0; i < 5; i++)
+            {
+                await AcoScheduler.Yield();
+                if (local.Value != id)
+                {
+                    return -1;
+                }
+            }
+            return local.Value;
+        }))).WaitAsync(Timeout);
+        Assert.Equal([1, 2, 3], results);
+    }
+
+    [Fact]
+    public async Task An_exception_faults_only_its_own_coroutine()
+    {
+        await using var run = new RunningScheduler();
+        var bad = run.Scheduler.Spawn(async () =>
+        {
+            await AcoScheduler.Yield();
+            throw new InvalidOperationException("managed bug");
+        });
+        var good = run.Scheduler.Spawn(async () =>
+        {
+            await AcoScheduler.Yield();
+            return 7;
+        });
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => bad.WaitAsync(Timeout));
+        Assert.Equal("managed bug", e.Message);
+        Assert.Equal(7, await good.WaitAsync(Timeout));
+        Assert.Equal(3, await run.Scheduler.Spawn(() => ValueTask.FromResult(3)).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Native_and_managed_coroutines_do_not_starve_each_other()
+    {
+        await using var run = new RunningScheduler(new AcoSchedulerOptions { RunLoopBudget = 64, ManagedBudget = 64 });
+        var managedRounds = 0;
+        var native = run.Scheduler.Spawn(Bodies.YieldN, int.MaxValue); // yields until cancelled
+        var managed = run.Scheduler.Spawn(async () =>
+        {
+            while (managedRounds < 10_000)
+            {
+                managedRounds++;
+                await AcoScheduler.Yield();
+            }
+        });
+        await managed.WaitAsync(Timeout); // managed progress although a native coroutine never stops
+        var resumesBefore = run.Scheduler.Counters.Resumes;
+        var busyManaged = run.Scheduler.Spawn(async () =>
+        {
+            for (var i = 0; i < 50_000; i++)
+            {
+                await AcoScheduler.Yield();
+            }
+        });
+        await busyManaged.WaitAsync(Timeout);
+        Assert.True(run.Scheduler.Counters.Resumes > resumesBefore + 1000); // and native progress meanwhile
+        native.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => native.Completion.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Yield_outside_a_scheduler_continues_on_the_thread_pool()
+    {
+        await AcoScheduler.Yield();
+        Assert.True(Thread.CurrentThread.IsThreadPoolThread);
+    }
+
+    [Fact]
+    public async Task Run_uses_the_calling_thread_until_stopped()
+    {
+        var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
+        using var cts = new CancellationTokenSource();
+        var thread = new Thread(() => scheduler.Run(cts.Token));
+        thread.Start();
+        var ran = await scheduler.Spawn(() => ValueTask.FromResult(Environment.CurrentManagedThreadId)).WaitAsync(Timeout);
+        Assert.Equal(thread.ManagedThreadId, ran);
+        await cts.CancelAsync();
+        await scheduler.Completion.WaitAsync(Timeout);
+        thread.Join();
+        Assert.False(scheduler.IsRunning);
+        Assert.Throws<InvalidOperationException>(() => scheduler.Run());
+        await scheduler.DisposeAsync();
+    }
+}
