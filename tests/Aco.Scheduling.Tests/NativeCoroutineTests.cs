@@ -273,3 +273,29 @@ public sealed class NativeCoroutineTests
         Assert.Equal(0, c.LiveNative);
     }
 }
+
+public sealed class SnapshotTests
+{
+    [Fact]
+    public async Task A_snapshot_shows_waiting_and_ready_coroutines_with_their_stacks()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var run = new RunningScheduler(new AcoSchedulerOptions { TimeProvider = time, ShareStackCount = 2 });
+        var sleepers = Enumerable.Range(0, 3).Select(_ => run.Scheduler.Spawn(Bodies.Sleep, 1000)).ToList();
+        var busy = run.Scheduler.Spawn(Bodies.YieldN, int.MaxValue);
+        await Task.Delay(100);
+        var snapshot = await run.Scheduler.GetSnapshotAsync();
+        Assert.Equal(3, snapshot.SleepingNative);
+        Assert.Equal(3, snapshot.WaitingNative);
+        Assert.Equal(4, snapshot.Counters.LiveNative);
+        var waiting = snapshot.Coroutines.Where(c => c.State == AcoCoroutineState.Waiting).ToList();
+        Assert.Equal(sleepers.Select(s => s.Id).Order(), waiting.Select(w => w.Id).Order());
+        Assert.All(waiting, w => Assert.Equal("Sleep", w.PendingRequest));
+        Assert.All(snapshot.Coroutines, c => Assert.InRange(c.StackIndex, 0, 1));
+        Assert.Contains(snapshot.Coroutines, c => c.Id == busy.Id && c.State == AcoCoroutineState.Ready);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Task.WhenAll(sleepers.Select(s => s.Completion));
+        busy.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => busy.Completion);
+    }
+}
