@@ -31,6 +31,12 @@ typedef struct {
     void (*get_counters)(aco_counters_t*);
     void (*set_share_fpu_env)(int);
     aco_cofuncp_t yield_forever, yield_forever_with_stack, yield_once_then_exit;
+    void* (*loop_new)(aco_t*);
+    void (*loop_add_stack)(void*, aco_share_stack_t*);
+    void* (*loop_spawn)(void*, aco_cofuncp_t, void*, int64_t, size_t);
+    size_t (*loop_run)(void*, size_t, void**, size_t);
+    void (*loop_destroy)(void*);
+    aco_cofuncp_t bridge_yield_forever;
 } api_t;
 
 static api_t api;
@@ -64,6 +70,12 @@ static void load(void) {
     *(void**)&api.yield_forever = must_sym(bodies, "bench_yield_forever");
     *(void**)&api.yield_forever_with_stack = must_sym(bodies, "bench_yield_forever_with_stack");
     *(void**)&api.yield_once_then_exit = must_sym(bodies, "bench_yield_once_then_exit");
+    *(void**)&api.loop_new = must_sym(aco, "aco_loop_new");
+    *(void**)&api.loop_add_stack = must_sym(aco, "aco_loop_add_stack");
+    *(void**)&api.loop_spawn = must_sym(aco, "aco_loop_spawn");
+    *(void**)&api.loop_run = must_sym(aco, "aco_loop_run");
+    *(void**)&api.loop_destroy = must_sym(aco, "aco_loop_destroy");
+    *(void**)&api.bridge_yield_forever = must_sym(bodies, "bench_bridge_yield_forever");
 }
 
 static double now_ns(void) {
@@ -116,6 +128,35 @@ static void bench_round_trip(aco_t* main_co, int share_fpu_env) {
             "best of 5; alone on its stack; main's MXCSR flags differ");
     api.destroy(co);
     api.share_stack_destroy(s);
+}
+
+/* The run loop (aco_loop.h) resuming `count` coroutines round-robin, each
+ * doing plain aco_bridge_yield(): the C figure the .NET run loop is held to. */
+static void bench_run_loop(aco_t* main_co, size_t count, size_t stacks) {
+    void* loop = api.loop_new(main_co);
+    aco_share_stack_t** s = malloc(stacks * sizeof(*s));
+    for (size_t i = 0; i < stacks; i++) {
+        s[i] = api.share_stack_new(64 * 1024);
+        api.loop_add_stack(loop, s[i]);
+    }
+    for (size_t i = 0; i < count; i++) api.loop_spawn(loop, api.bridge_yield_forever, NULL, 0, 0);
+    void* batch[16];
+    size_t total = quick ? 2000000 : 20000000;
+    api.loop_run(loop, count, batch, 16); /* warm-up: every coroutine started */
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_ns();
+        for (size_t done = 0; done < total; done += 4096) api.loop_run(loop, 4096, batch, 16);
+        double dt = (now_ns() - t0) / (double)total;
+        if (dt < best) best = dt;
+    }
+    char what[96], note[96];
+    snprintf(what, sizeof what, "run loop, %zu ready coroutines, per switch", count);
+    snprintf(note, sizeof note, "%zu share stacks; plain aco_bridge_yield(); best of 3", stacks);
+    row(what, "ns", best, note);
+    api.loop_destroy(loop);
+    for (size_t i = 0; i < stacks; i++) api.share_stack_destroy(s[i]);
+    free(s);
 }
 
 /* Live stack overhead of bench_yield_forever_with_stack beyond its alloca. */
@@ -232,6 +273,9 @@ int main(int argc, char** argv) {
     if (!only_copy) {
         bench_round_trip(main_co, 0);
         bench_round_trip(main_co, 1);
+        bench_run_loop(main_co, 1, 1);
+        bench_run_loop(main_co, 1000, 1000);
+        bench_run_loop(main_co, quick ? 10000 : 100000, 64);
     }
     size_t overhead = calibrate_stack_overhead(main_co);
     static const size_t sizes[] = {0, 64, 120, 256, 512, 1000, 2000, 4000, 8000};

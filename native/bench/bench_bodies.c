@@ -27,3 +27,44 @@ BENCH_EXPORT void bench_yield_once_then_exit(void) {
     aco_yield();
     aco_exit();
 }
+
+/* ---- bodies for bench/Aco.Benchmarks (scheduler and bridge) ---------------- */
+#include "aco_bridge.h"
+
+/* Plain bridge yields forever (they never leave the native run loop). */
+BENCH_EXPORT void bench_bridge_yield_forever(void) {
+    for (;;) aco_bridge_yield();
+}
+
+/* arg = n: n calls of handler 1 with 8 bytes in and out, then finishes. */
+BENCH_EXPORT void bench_call_n(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    uint64_t in = 42, out = 0;
+    uint32_t len = 0;
+    for (int64_t i = 0; i < n; i++) aco_bridge_call(1, &in, sizeof in, &out, sizeof out, &len);
+    aco_bridge_finish((int64_t)out);
+}
+
+/* arg = n: sends 1..n on channel 1, then finishes. */
+BENCH_EXPORT void bench_send_n(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    for (int64_t i = 1; i <= n; i++) aco_bridge_send(1, i);
+    aco_bridge_finish(n);
+}
+
+/* arg = n: receives n values from channel 2, finishes with their sum. */
+BENCH_EXPORT void bench_receive_n(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    int64_t sum = 0, v = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (aco_bridge_receive(2, &v) != ACO_BRIDGE_OK) break;
+        sum += v;
+    }
+    aco_bridge_finish(sum);
+}
+
+/* Yields once, then finishes: the smallest complete coroutine. */
+BENCH_EXPORT void bench_yield_once_then_finish(void) {
+    aco_bridge_yield();
+    aco_bridge_finish(1);
+}

@@ -1,0 +1,9 @@
+using Aco.Benchmarks;
+using BenchmarkDotNet.Running;
+
+if (args is ["memory", ..])
+{
+    return MemoryRunner.Run(args.Skip(1).ToArray());
+}
+BenchmarkSwitcher.FromAssembly(typeof(Bodies).Assembly).Run(args);
+return 0;
