@@ -300,6 +300,7 @@ typedef struct {
     int64_t live_coroutines;   /* created and not yet destroyed, main included */
     int64_t live_share_stacks; /* created and not yet destroyed */
     int64_t save_stack_bytes;  /* bytes allocated for save stacks */
+    int64_t copied_bytes;      /* bytes copied between share and save stacks, ever */
 } aco_counters_t;
 
 ACO_EXPORT extern void aco_get_counters(aco_counters_t* out);

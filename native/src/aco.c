@@ -37,12 +37,12 @@ static int aco_on_valgrind;
  * a block of an exited thread is folded into `retired` and reused. */
 
 typedef struct aco_counter_block {
-    _Atomic int64_t value[3]; /* live coroutines, live share stacks, save bytes */
+    _Atomic int64_t value[4]; /* see ACO_CT_* */
     struct aco_counter_block* next;
     int in_use;
 } aco_counter_block;
 
-enum { ACO_CT_COROUTINES, ACO_CT_SHARE_STACKS, ACO_CT_SAVE_BYTES, ACO_CT_COUNT };
+enum { ACO_CT_COROUTINES, ACO_CT_SHARE_STACKS, ACO_CT_SAVE_BYTES, ACO_CT_COPIED_BYTES, ACO_CT_COUNT };
 
 static pthread_mutex_t aco_counters_lock = PTHREAD_MUTEX_INITIALIZER;
 static aco_counter_block* aco_counter_blocks;
@@ -122,6 +122,7 @@ void aco_get_counters(aco_counters_t* out) {
     out->live_coroutines = sum[ACO_CT_COROUTINES];
     out->live_share_stacks = sum[ACO_CT_SHARE_STACKS];
     out->save_stack_bytes = sum[ACO_CT_SAVE_BYTES];
+    out->copied_bytes = sum[ACO_CT_COPIED_BYTES];
 }
 
 /* ---- thread init and the last word ---------------------------------------- */
@@ -436,6 +437,7 @@ __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_
         co->save_stack.ct_restore++;
     }
     if (n > co->save_stack.max_cpsz) co->save_stack.max_cpsz = n;
+    aco_count(ACO_CT_COPIED_BYTES, (int64_t)(n + (owner != NULL ? owner->save_stack.valid_sz : 0)));
     sstk->align_validsz = n + sizeof(void*);
     sstk->owner = co;
 }

@@ -6,14 +6,15 @@ namespace Aco.Core;
 /// <param name="LiveCoroutines">Coroutines created and not yet destroyed, main coroutines included.</param>
 /// <param name="LiveShareStacks">Share stacks created and not yet destroyed.</param>
 /// <param name="SaveStackBytes">Bytes allocated for save stacks.</param>
-public readonly record struct AcoNativeCounters(long LiveCoroutines, long LiveShareStacks, long SaveStackBytes)
+/// <param name="CopiedBytes">Bytes copied between share stacks and save stacks so far (a running total).</param>
+public readonly record struct AcoNativeCounters(long LiveCoroutines, long LiveShareStacks, long SaveStackBytes, long CopiedBytes = 0)
 {
     /// <summary>Reads the counters now (summed over all threads).</summary>
     public static unsafe AcoNativeCounters Read()
     {
         NativeCounters c;
         AcoNative.GetCounters(&c);
-        return new AcoNativeCounters(c.LiveCoroutines, c.LiveShareStacks, c.SaveStackBytes);
+        return new AcoNativeCounters(c.LiveCoroutines, c.LiveShareStacks, c.SaveStackBytes, c.CopiedBytes);
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Aco.Core;
 using Aco.Scheduling.Interop;
@@ -49,7 +50,7 @@ public sealed unsafe partial class AcoScheduler
                 CompleteHandle(t, TaskEnd.Destroyed);
             }
             LoopNative.Destroy(_loop); // frees the tasks still on the ready queue
-            Interlocked.Exchange(ref _liveNative, 0);
+            Volatile.Write(ref _liveNative, 0);
             _loop = 0;
         }
         FailRemainingManaged();
@@ -75,8 +76,8 @@ public sealed unsafe partial class AcoScheduler
         {
             _handles.Add(id, handle);
         }
-        Interlocked.Increment(ref _spawnedNative);
-        Interlocked.Increment(ref _liveNative);
+        Bump(ref _spawnedNative);
+        Bump(ref _liveNative);
     }
 
     private int RunNative()
@@ -84,6 +85,7 @@ public sealed unsafe partial class AcoScheduler
         var budget = _options.RunLoopBudget;
         var done = 0;
         var resumesBefore = LoopNative.Resumes(_loop);
+        var started = Stopwatch.GetTimestamp();
         // Requests answered at once put their task at the front: it continues in the same turn.
         while (budget > 0 && LoopNative.ReadyCount(_loop) > 0)
         {
@@ -97,14 +99,30 @@ public sealed unsafe partial class AcoScheduler
             done += n;
         }
         var resumed = LoopNative.Resumes(_loop) - resumesBefore;
-        Interlocked.Add(ref _resumes, resumed);
+        if (resumed > 0)
+        {
+            var took = Stopwatch.GetElapsedTime(started);
+            if (took > _options.LongTurnThreshold)
+            {
+                // Found after the fact: some coroutine ran this long without yielding.
+                Bump(ref _longTurns);
+                LastLongTurn = took;
+                _options.Observer?.LongTurn(this, took);
+            }
+        }
+        Volatile.Write(ref _readyNative, LoopNative.ReadyCount(_loop));
+        Bump(ref _resumes, resumed);
         return (int)resumed + done;
     }
+
+    /// <summary>Adds to a counter that only the scheduler thread writes (others read it with Volatile.Read).</summary>
+    private static void Bump(ref long counter, long by = 1) => Volatile.Write(ref counter, counter + by);
 
     /// <summary>Serves one request of a task from the batch.</summary>
     private void Serve(NativeTask* t)
     {
-        Interlocked.Increment(ref _bridgeRequests);
+        Bump(ref _bridgeRequests);
+        Bump(ref _requestsByKind[(int)t->Op & 15]);
         switch (t->Op)
         {
             case TaskOp.Finish:
@@ -212,7 +230,7 @@ public sealed unsafe partial class AcoScheduler
         _parked.Remove((nint)t);
         CompleteHandle(t, how);
         LoopNative.DestroyTask(_loop, t);
-        Interlocked.Decrement(ref _liveNative);
+        Bump(ref _liveNative, -1);
     }
 
     private void CompleteHandle(NativeTask* t, TaskEnd how)
@@ -220,13 +238,14 @@ public sealed unsafe partial class AcoScheduler
         switch (how)
         {
             case TaskEnd.Finished:
-                Interlocked.Increment(ref _completedNative);
+                Bump(ref _completedNative);
                 break;
             case TaskEnd.Failed:
-                Interlocked.Increment(ref _faultedNative);
+                Bump(ref _faultedNative);
+                _options.Observer?.CoroutineFaulted(this, t->Id, t->Code, FailureMessage(t));
                 break;
             default:
-                Interlocked.Increment(ref _cancelledNative);
+                Bump(ref _cancelledNative);
                 break;
         }
         if (t->Id == 0 || !_handles.Remove(t->Id, out var handle))
@@ -239,14 +258,16 @@ public sealed unsafe partial class AcoScheduler
                 handle.SetResult(t->Value);
                 break;
             case TaskEnd.Failed:
-                var message = t->In == null ? "" : Marshal.PtrToStringUTF8((nint)t->In, (int)t->InLength);
-                handle.SetException(new AcoCoroutineException(t->Code, message));
+                handle.SetException(new AcoCoroutineException(t->Code, FailureMessage(t)));
                 break;
             default:
                 handle.SetCanceled();
                 break;
         }
     }
+
+    private static string FailureMessage(NativeTask* t) =>
+        t->In == null ? "" : Marshal.PtrToStringUTF8((nint)t->In, (int)t->InLength);
 
     private void CancelNative(long id)
     {

@@ -144,6 +144,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         {
             handle.Registration = cancellationToken.Register(static h => ((AcoCoroutineHandle)h!).Cancel(), handle);
         }
+        Interlocked.Increment(ref _queuedSpawns);
         Post(new InboxItem(InboxKind.Spawn) { Pointer = entry.Address, Value = (long)argument, Object = handle });
         return handle;
     }
@@ -160,8 +161,14 @@ public sealed partial class AcoScheduler : IAsyncDisposable
             SpawnNative(entry.Address, argument, null);
             return;
         }
+        Interlocked.Increment(ref _queuedSpawns);
         Post(new InboxItem(InboxKind.Spawn) { Pointer = entry.Address, Value = (long)argument });
     }
+
+    private long _queuedSpawns;
+
+    /// <summary>How loaded the scheduler is: live coroutines plus spawns still in its inbox.</summary>
+    public long Load => Volatile.Read(ref _liveNative) + Interlocked.Read(ref _liveManaged) + Interlocked.Read(ref _queuedSpawns);
 
     private void CheckEntry(AcoEntryPoint entry)
     {
@@ -177,11 +184,37 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     /// <summary>What the scheduler has done so far.</summary>
     public AcoSchedulerCounters Counters => new(
-        Interlocked.Read(ref _spawnedNative), Interlocked.Read(ref _completedNative), Interlocked.Read(ref _faultedNative),
-        Interlocked.Read(ref _cancelledNative), Interlocked.Read(ref _liveNative), Interlocked.Read(ref _liveManaged),
-        Interlocked.Read(ref _resumes), Interlocked.Read(ref _bridgeRequests));
+        Volatile.Read(ref _spawnedNative), Volatile.Read(ref _completedNative), Volatile.Read(ref _faultedNative),
+        Volatile.Read(ref _cancelledNative), Volatile.Read(ref _liveNative), Interlocked.Read(ref _liveManaged),
+        Volatile.Read(ref _resumes), Volatile.Read(ref _bridgeRequests));
 
-    private long _spawnedNative, _completedNative, _faultedNative, _cancelledNative, _liveNative, _liveManaged, _resumes, _bridgeRequests;
+    private long _spawnedNative, _completedNative, _faultedNative, _cancelledNative, _liveNative, _liveManaged, _resumes, _bridgeRequests, _longTurns;
+    private readonly long[] _requestsByKind = new long[16];
+
+    /// <summary>Native runs that took longer than <see cref="AcoSchedulerOptions.LongTurnThreshold"/>.</summary>
+    public long LongTurns => Volatile.Read(ref _longTurns);
+
+    /// <summary>How long the last long turn took (zero if there was none).</summary>
+    public TimeSpan LastLongTurn { get; private set; }
+
+    /// <summary>Native coroutines in the ready queue (read without synchronisation: a recent value).</summary>
+    public long ReadyNative => Volatile.Read(ref _readyNative);
+
+    private long _readyNative;
+
+    /// <summary>Bridge requests served so far, by kind (sleep, call, send, receive, await, yield_value, finish, fail, cancelled).</summary>
+    public IReadOnlyDictionary<string, long> RequestsByKind()
+    {
+        var result = new Dictionary<string, long>();
+        foreach (var op in Enum.GetValues<TaskOp>())
+        {
+            if (op is not TaskOp.None and not TaskOp.Yield)
+            {
+                result[op switch { TaskOp.YieldValue => "yield_value", _ => op.ToString().ToLowerInvariant() }] = Volatile.Read(ref _requestsByKind[(int)op]);
+            }
+        }
+        return result;
+    }
 
     internal void Post(in InboxItem item)
     {
@@ -275,6 +308,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
             switch (item.Kind)
             {
                 case InboxKind.Spawn:
+                    Interlocked.Decrement(ref _queuedSpawns);
                     if (Volatile.Read(ref _state) >= 2)
                     {
                         (item.Object as AcoCoroutineHandle)?.SetCanceled();

@@ -39,6 +39,12 @@ public sealed record AcoSchedulerOptions
     /// </summary>
     public bool RunContinuationsAsynchronously { get; init; } = true;
 
+    /// <summary>A native run that takes longer than this (a coroutine that did not yield) is reported as a long turn. Default 100 ms.</summary>
+    public TimeSpan LongTurnThreshold { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Told about faulted coroutines and long turns (for logging); called on the scheduler thread.</summary>
+    public IAcoSchedulerObserver? Observer { get; init; }
+
     internal void Validate()
     {
         if (ShareStackCount is < 1 or > 4096)
@@ -52,4 +58,14 @@ public sealed record AcoSchedulerOptions
         ArgumentNullException.ThrowIfNull(TimeProvider);
         ArgumentException.ThrowIfNullOrEmpty(Name);
     }
+}
+
+/// <summary>Receives a scheduler's notable events, on the scheduler thread; must not block.</summary>
+public interface IAcoSchedulerObserver
+{
+    /// <summary>A native coroutine ended with <c>aco_bridge_fail</c>.</summary>
+    void CoroutineFaulted(AcoScheduler scheduler, long id, int code, string message);
+
+    /// <summary>One native run took <paramref name="duration"/>, longer than <see cref="AcoSchedulerOptions.LongTurnThreshold"/>.</summary>
+    void LongTurn(AcoScheduler scheduler, TimeSpan duration);
 }

@@ -103,7 +103,7 @@ public sealed class AcoCoroutineTests
             cells.ForEach(c => c.Dispose());
             Assert.Equal(0, thread.LiveCoroutineCount);
         }
-        Assert.Equal(before, AcoNativeCounters.Read());
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
     });
 
     [Fact]
@@ -154,7 +154,7 @@ public sealed class AcoCoroutineTests
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         Assert.All(totals, total => Assert.Equal(500, total));
-        Assert.Equal(before, AcoNativeCounters.Read());
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
     });
 
     [Fact]

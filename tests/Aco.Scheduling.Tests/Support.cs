@@ -40,7 +40,7 @@ internal sealed class RunningScheduler : IAsyncDisposable
     {
         await Scheduler.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await Scheduler.DisposeAsync();
-        Assert.Equal(_before, AcoNativeCounters.Read());
+        Assert.Equal(_before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
     }
 }
 

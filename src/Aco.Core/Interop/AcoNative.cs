@@ -115,4 +115,5 @@ internal struct NativeCounters
     public long LiveCoroutines;
     public long LiveShareStacks;
     public long SaveStackBytes;
+    public long CopiedBytes;
 }

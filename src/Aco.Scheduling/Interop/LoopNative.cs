@@ -6,7 +6,11 @@ using Aco.Core;
 
 namespace Aco.Scheduling.Interop;
 
-/// <summary>The run loop of aco_loop.h. Every call switches stacks or may: none is SuppressGCTransition.</summary>
+/// <summary>
+/// The run loop of aco_loop.h. Only aco_loop_run switches stacks and runs coroutine code; it keeps the
+/// GC transition. The queue operations and reads marked SuppressGCTransition are a few instructions that
+/// never block, switch stacks or call back.
+/// </summary>
 internal static unsafe partial class LoopNative
 {
     private const string Library = "aco";
@@ -29,27 +33,34 @@ internal static unsafe partial class LoopNative
     internal static partial nuint Run(nint loop, nuint budget, NativeTask** batch, nuint capacity);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_ready")]
+    [SuppressGCTransition]
     internal static partial void Ready(nint loop, NativeTask* task);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_ready_front")]
+    [SuppressGCTransition]
     internal static partial void ReadyFront(nint loop, NativeTask* task);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_destroy_task")]
     internal static partial void DestroyTask(nint loop, NativeTask* task);
 
     [LibraryImport(Library, EntryPoint = "aco_task_resolve")]
+    [SuppressGCTransition]
     internal static partial byte* Resolve(NativeTask* task, void* pointer, nuint length);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_live")]
+    [SuppressGCTransition]
     internal static partial long Live(nint loop);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_ready_count")]
+    [SuppressGCTransition]
     internal static partial long ReadyCount(nint loop);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_resumes")]
+    [SuppressGCTransition]
     internal static partial long Resumes(nint loop);
 
     [LibraryImport(Library, EntryPoint = "aco_loop_first_ready")]
+    [SuppressGCTransition]
     internal static partial NativeTask* FirstReady(nint loop);
 }
 

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Aco.Core;
+using Aco.Hosting;
+
+namespace Aco.WorkerService;
+
+/// <summary>How many coroutines to run, and whether to stay up afterwards.</summary>
+public sealed record WorkerSettings(long Count, bool KeepRunning);
+
+/// <summary>
+/// Spawns <see cref="WorkerSettings.Count"/> native coroutines (samples/native: worker_job) on the pool. Each
+/// sleeps, yields, calls a managed handler and sends a value on a channel that this service sums.
+/// </summary>
+public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettings settings, ILogger<CoroutineWorker> logger, IHostApplicationLifetime lifetime)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var bodies = AcoNativeLibrary.LoadBodies(Path.Combine(AppContext.BaseDirectory, "libaco_sample_bodies.so"));
+        var job = AcoEntryPoint.FromExport(bodies, "worker_job");
+        var results = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
+        pool.RegisterChannel(1, results);
+        pool.RegisterHandler(1, static (input, output) =>
+        {
+            // The managed handler: doubles the job's value.
+            var value = BitConverter.ToInt64(input);
+            return BitConverter.TryWriteBytes(output, value * 2) ? sizeof(long) : 0;
+        });
+
+        var watch = Stopwatch.StartNew();
+        long received = 0, sum = 0;
+        var expected = Enumerable.Range(0, 1000).Sum(i => 2L * i) * (settings.Count / 1000) + Enumerable.Range(0, (int)(settings.Count % 1000)).Sum(i => 2L * i);
+        var spawner = Task.Run(() =>
+        {
+            for (long i = 0; i < settings.Count && !stoppingToken.IsCancellationRequested; i++)
+            {
+                pool.SpawnDetached(job, (nint)i);
+            }
+        }, stoppingToken);
+
+        using var progress = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var reporter = Task.Run(async () =>
+        {
+            while (await progress.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Report("progress");
+            }
+        }, stoppingToken);
+
+        try
+        {
+            while (received < settings.Count && await results.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (results.Reader.TryRead(out var value))
+                {
+                    received++;
+                    sum += value;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await spawner;
+        Report("done");
+        Console.WriteLine($"summary: {received:N0} coroutines finished in {watch.Elapsed.TotalSeconds:F1} s " +
+            $"({received / watch.Elapsed.TotalSeconds:N0}/s), sum {sum:N0} ({(sum == expected ? "correct" : $"expected {expected:N0}")}), " +
+            $"{pool.Schedulers.Count} schedulers, peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024):N0} MiB");
+        if (!settings.KeepRunning)
+        {
+            lifetime.StopApplication();
+        }
+
+        void Report(string what)
+        {
+            var live = pool.Schedulers.Sum(s => s.Counters.LiveNative);
+            var rss = Process.GetCurrentProcess().WorkingSet64 / (1024 * 1024);
+            LogProgress(what, Interlocked.Read(ref received), settings.Count, Interlocked.Read(ref received) / Math.Max(watch.Elapsed.TotalSeconds, 0.001), live, rss);
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "{What}: {Done}/{Total} done, {Rate:F0}/s, {Live} live, RSS {RssMiB} MiB")]
+    private partial void LogProgress(string what, long done, long total, double rate, long live, long rssMiB);
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Aco.Core;
+using Aco.Scheduling;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Aco.Hosting;
+
+/// <summary>
+/// The pool registered by AddAcoScheduler, and the hosted service that runs it: schedulers start
+/// before other hosted services start (so their ExecuteAsync can spawn at once) and stop after
+/// them, gracefully: no new work, cancellation, a grace period, then whatever remains is destroyed.
+/// </summary>
+internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleService, IAcoSchedulerObserver, IAsyncDisposable
+{
+    private readonly AcoSchedulerPoolOptions _options;
+    private readonly ILogger<AcoSchedulerPool> _logger;
+    private readonly AcoScheduler[] _schedulers;
+    private int _next;
+    private int _stopped;
+
+    public AcoSchedulerPool(IOptions<AcoSchedulerPoolOptions> options, ILogger<AcoSchedulerPool> logger, AcoMetrics metrics, TimeProvider? timeProvider = null)
+    {
+        _options = options.Value;
+        _logger = logger;
+        var time = timeProvider ?? TimeProvider.System;
+        _schedulers = Enumerable.Range(0, _options.SchedulerCount)
+            .Select(i => new AcoScheduler(_options.ToSchedulerOptions(i, this, time)))
+            .ToArray();
+        metrics.Observe(this);
+    }
+
+    public IReadOnlyList<AcoScheduler> Schedulers => _schedulers;
+
+    public AcoScheduler this[int index] => _schedulers[index];
+
+    /// <summary>Long turns seen, and whether any scheduler thread has died: for the health check.</summary>
+    internal long LongTurns => _schedulers.Sum(s => s.LongTurns);
+
+    public AcoCoroutineHandle Spawn(AcoEntryPoint entry, nint argument = 0, CancellationToken cancellationToken = default) =>
+        LeastLoaded().Spawn(entry, argument, cancellationToken);
+
+    public void SpawnDetached(AcoEntryPoint entry, nint argument = 0) => LeastLoaded().SpawnDetached(entry, argument);
+
+    public Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
+
+    public Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
+
+    public void RegisterHandler(int id, AcoSyncHandler handler) => Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler));
+
+    public void RegisterHandler(int id, AcoAsyncHandler handler) => Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler));
+
+    public void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel) => Array.ForEach(_schedulers, s => s.RegisterChannel(id, channel));
+
+    public async Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100) =>
+        await Task.WhenAll(_schedulers.Select(s => s.GetSnapshotAsync(maxCoroutinesEach))).ConfigureAwait(false);
+
+    /// <summary>The scheduler with the fewest live coroutines; ties go round-robin.</summary>
+    private AcoScheduler LeastLoaded()
+    {
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)_schedulers.Length);
+        var best = _schedulers[start];
+        var bestLoad = Load(best);
+        for (var i = 1; i < _schedulers.Length; i++)
+        {
+            var candidate = _schedulers[(start + i) % _schedulers.Length];
+            var load = Load(candidate);
+            if (load < bestLoad)
+            {
+                best = candidate;
+                bestLoad = load;
+            }
+        }
+        return best;
+
+        static long Load(AcoScheduler s) => s.Load;
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var scheduler in _schedulers)
+        {
+            scheduler.Start();
+            _ = WatchAsync(scheduler);
+            Log.SchedulerStarted(_logger, scheduler.Options.Name, scheduler.Options.ShareStackCount);
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task WatchAsync(AcoScheduler scheduler)
+    {
+        try
+        {
+            await scheduler.Completion.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.SchedulerFailed(_logger, scheduler.Options.Name, e);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>After the other hosted services have stopped: stop the schedulers within the grace period.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(_options.StopGracePeriod);
+        await Task.WhenAll(_schedulers.Select(s => StopOneAsync(s, grace.Token))).ConfigureAwait(false);
+    }
+
+    private async Task StopOneAsync(AcoScheduler scheduler, CancellationToken deadline)
+    {
+        var liveAtDeadline = 0L;
+        using (deadline.Register(() => Volatile.Write(ref liveAtDeadline, scheduler.Counters.LiveNative + scheduler.Counters.LiveManaged)))
+        {
+            try
+            {
+                await scheduler.StopAsync(deadline).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Reported by WatchAsync.
+            }
+        }
+        var c = scheduler.Counters;
+        if (deadline.IsCancellationRequested && Volatile.Read(ref liveAtDeadline) > 0)
+        {
+            Log.StopTimedOut(_logger, scheduler.Options.Name, Volatile.Read(ref liveAtDeadline));
+        }
+        Log.SchedulerStopped(_logger, scheduler.Options.Name, c.CompletedNative, c.FaultedNative, c.CancelledNative);
+    }
+
+    void IAcoSchedulerObserver.CoroutineFaulted(AcoScheduler scheduler, long id, int code, string message) =>
+        Log.CoroutineFaulted(_logger, scheduler.Options.Name, id, code, message);
+
+    void IAcoSchedulerObserver.LongTurn(AcoScheduler scheduler, TimeSpan duration) =>
+        Log.LongTurn(_logger, scheduler.Options.Name, duration.TotalMilliseconds);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StoppedAsync(CancellationToken.None).ConfigureAwait(false);
+        foreach (var scheduler in _schedulers)
+        {
+            await scheduler.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Health: no scheduler failed, no long turn since the last check.</summary>
+    internal (bool Healthy, string Description) Health(ref long longTurnsSeen)
+    {
+        var failed = _schedulers.Where(s => s.Completion.IsFaulted || (s.Completion.IsCompleted && Volatile.Read(ref _stopped) == 0)).ToList();
+        if (failed.Count > 0)
+        {
+            return (false, $"scheduler thread(s) ended unexpectedly: {string.Join(", ", failed.Select(s => s.Options.Name))}");
+        }
+        var turns = LongTurns;
+        var previous = Interlocked.Exchange(ref longTurnsSeen, turns);
+        if (turns > previous)
+        {
+            var worst = _schedulers.Max(s => s.LastLongTurn);
+            return (false, $"{turns - previous} long turn(s) since the last check (the last took {worst.TotalMilliseconds:F0} ms, threshold {_options.LongTurnThreshold.TotalMilliseconds:F0} ms)");
+        }
+        return (true, $"{_schedulers.Length} schedulers running");
+    }
+}

@@ -1,0 +1,41 @@
+using Aco.Core;
+using Aco.Scheduling;
+
+namespace Aco.Hosting;
+
+/// <summary>
+/// The schedulers of a host (one thread each). Spawning picks the least-loaded scheduler; a
+/// coroutine stays on the scheduler it started on.
+/// </summary>
+public interface IAcoSchedulerPool
+{
+    /// <summary>All schedulers of the pool.</summary>
+    IReadOnlyList<AcoScheduler> Schedulers { get; }
+
+    /// <summary>The scheduler at <paramref name="index"/>.</summary>
+    AcoScheduler this[int index] { get; }
+
+    /// <summary>Spawns a native coroutine on the least-loaded scheduler; await the handle for its result.</summary>
+    AcoCoroutineHandle Spawn(AcoEntryPoint entry, nint argument = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>Spawns a native coroutine nobody awaits (no managed object per coroutine).</summary>
+    void SpawnDetached(AcoEntryPoint entry, nint argument = 0);
+
+    /// <summary>Runs a managed coroutine on the least-loaded scheduler.</summary>
+    Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a managed coroutine with a result on the least-loaded scheduler.</summary>
+    Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a synchronous handler on every scheduler.</summary>
+    void RegisterHandler(int id, AcoSyncHandler handler);
+
+    /// <summary>Registers an asynchronous handler on every scheduler.</summary>
+    void RegisterHandler(int id, AcoAsyncHandler handler);
+
+    /// <summary>Bridges a channel on every scheduler.</summary>
+    void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel);
+
+    /// <summary>Snapshots of all schedulers.</summary>
+    Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100);
+}
