@@ -122,22 +122,18 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
 
     private async Task StopOneAsync(AcoScheduler scheduler, CancellationToken deadline)
     {
-        var liveAtDeadline = 0L;
-        using (deadline.Register(() => Volatile.Write(ref liveAtDeadline, scheduler.Counters.LiveNative + scheduler.Counters.LiveManaged)))
+        try
         {
-            try
-            {
-                await scheduler.StopAsync(deadline).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Reported by WatchAsync.
-            }
+            await scheduler.StopAsync(deadline).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Reported by WatchAsync.
         }
         var c = scheduler.Counters;
-        if (deadline.IsCancellationRequested && Volatile.Read(ref liveAtDeadline) > 0)
+        if (scheduler.DestroyedAtStop > 0)
         {
-            Log.StopTimedOut(_logger, scheduler.Options.Name, Volatile.Read(ref liveAtDeadline));
+            Log.StopTimedOut(_logger, scheduler.Options.Name, scheduler.DestroyedAtStop);
         }
         Log.SchedulerStopped(_logger, scheduler.Options.Name, c.CompletedNative, c.FaultedNative, c.CancelledNative);
     }

@@ -44,10 +44,12 @@ public sealed unsafe partial class AcoScheduler
             foreach (var task in _parked.Keys.ToList())
             {
                 EndTask((NativeTask*)task, TaskEnd.Destroyed);
+                DestroyedAtStop++;
             }
             for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
             {
                 CompleteHandle(t, TaskEnd.Destroyed);
+                DestroyedAtStop++;
             }
             LoopNative.Destroy(_loop); // frees the tasks still on the ready queue
             Volatile.Write(ref _liveNative, 0);

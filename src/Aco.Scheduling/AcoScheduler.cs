@@ -70,6 +70,9 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     /// <summary>Whether it is running (started and not yet stopped).</summary>
     public bool IsRunning => Volatile.Read(ref _state) is 1 or 2;
 
+    /// <summary>Native coroutines still alive when stopping ran out of time, and destroyed.</summary>
+    public long DestroyedAtStop { get; private set; }
+
     /// <summary>The error that ended the scheduler thread, if one did (a bug in the scheduler).</summary>
     public Exception? Fault { get; private set; }
 

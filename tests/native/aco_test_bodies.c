@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Coroutine entry points for the .NET tests (tests/Aco.Core.Tests). Each takes
  * its argument through aco_get_arg(); the tests pass pointers to native memory
  * they own, or plain integers. */
@@ -175,4 +176,15 @@ BODY void sched_hold_data(void) {
 /* Ignores cancellation: yields forever. */
 BODY void sched_stubborn(void) {
     for (;;) aco_bridge_yield();
+}
+
+/* Runs arg milliseconds without yielding (a coroutine that hogs its thread). */
+#include <time.h>
+BODY void sched_spin_ms(void) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t ms = (int64_t)(intptr_t)aco_get_arg();
+    do clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
+    aco_bridge_finish(ms);
 }

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Reflection;
+using Aco.Core;
+using Aco.Scheduling;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)] // native counters are process-wide
+
+namespace Aco.Hosting.Tests;
+
+internal static class Bodies
+{
+    public static readonly nint Library = AcoNativeLibrary.LoadBodies(Path.Combine(AppContext.BaseDirectory, "libaco_test_bodies.so"));
+
+    public static AcoEntryPoint Get(string name) => AcoEntryPoint.FromExport(Library, name);
+}
+
+public sealed class HostingTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static IHost BuildHost(Action<IServiceCollection>? configure = null, Dictionary<string, string?>? settings = null, FakeLogCollector? logs = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?> { ["Aco:SchedulerCount"] = "2" });
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(new FakeLoggerProvider(logs));
+        }
+        builder.Services.AddAcoScheduler();
+        configure?.Invoke(builder.Services);
+        return builder.Build();
+    }
+
+    [Fact]
+    public async Task Options_come_from_the_Aco_section_and_the_pool_has_that_many_schedulers()
+    {
+        using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "3", ["Aco:ShareStacksPerScheduler"] = "2" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        Assert.Equal(3, pool.Schedulers.Count);
+        Assert.All(pool.Schedulers, s => Assert.True(s.IsRunning));
+        Assert.All(pool.Schedulers, s => Assert.Equal(2, s.Options.ShareStackCount));
+        await host.StopAsync();
+        Assert.All(pool.Schedulers, s => Assert.False(s.IsRunning));
+    }
+
+    [Theory]
+    [InlineData("SchedulerCount", "0")]
+    [InlineData("ShareStacksPerScheduler", "5000")]
+    [InlineData("RunLoopBudget", "-1")]
+    public async Task A_bad_option_stops_the_host_at_start_naming_the_key_and_range(string key, string value)
+    {
+        using var host = BuildHost(settings: new() { [$"Aco:{key}"] = value });
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        Assert.Contains("between", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedulers_are_running_before_other_hosted_services_execute()
+    {
+        using var host = BuildHost(services => services.AddHostedService<SpawnsAtOnce>());
+        await host.StartAsync();
+        var probe = host.Services.GetServices<IHostedService>().OfType<SpawnsAtOnce>().Single();
+        Assert.Equal(10, await probe.Result.WaitAsync(Timeout));
+        await host.StopAsync();
+    }
+
+    private sealed class SpawnsAtOnce(IAcoSchedulerPool pool) : BackgroundService
+    {
+        private readonly TaskCompletionSource<long> _result = new();
+
+        public Task<long> Result => _result.Task;
+
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken) =>
+            _result.SetResult(await pool.Spawn(Bodies.Get("sched_yield_n"), 10, stoppingToken));
+    }
+
+    [Fact]
+    public async Task Stopping_under_load_ends_every_coroutine_in_time_and_frees_everything()
+    {
+        var before = AcoNativeCounters.Read();
+        using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "2", ["Aco:StopGracePeriod"] = "00:00:05" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        var sleeper = Bodies.Get("sched_until_cancelled");
+        var awaited = Enumerable.Range(0, 1000).Select(_ => pool.Spawn(sleeper)).ToList();
+        for (var i = 0; i < 99_000; i++)
+        {
+            pool.SpawnDetached(sleeper);
+        }
+        while (pool.Schedulers.Sum(s => s.Counters.LiveNative) < 100_000)
+        {
+            await Task.Delay(20);
+        }
+        var watch = Stopwatch.StartNew();
+        await host.StopAsync().WaitAsync(Timeout);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {watch.Elapsed}");
+        Assert.All(awaited, h => Assert.True(h.Completion.IsCanceled));
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
+    }
+
+    [Fact]
+    public async Task Logs_have_stable_event_ids()
+    {
+        var logs = new FakeLogCollector();
+        using var host = BuildHost(logs: logs, settings: new() { ["Aco:SchedulerCount"] = "1" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion);
+        await host.StopAsync();
+        var records = logs.GetSnapshot();
+        Assert.Contains(records, r => r.Id.Id == 1 && r.Message.Contains("started", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Id.Id == 3 && r.Level == LogLevel.Warning && r.Message.Contains("boom 42", StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Id.Id == 2 && r.Message.Contains("1 faulted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_stop_that_runs_out_of_time_is_logged_and_still_frees_everything()
+    {
+        var before = AcoNativeCounters.Read();
+        var logs = new FakeLogCollector();
+        using var host = BuildHost(logs: logs, settings: new() { ["Aco:SchedulerCount"] = "1", ["Aco:StopGracePeriod"] = "00:00:00.200" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        var stubborn = pool.Spawn(Bodies.Get("sched_stubborn")); // ignores cancellation
+        await Task.Delay(50);
+        await host.StopAsync().WaitAsync(Timeout);
+        Assert.True(stubborn.Completion.IsCanceled);
+        Assert.True(logs.GetSnapshot().Any(r => r.Id.Id == 5), string.Join("\n", logs.GetSnapshot().Select(r => $"{r.Id.Id} {r.Message}")));
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
+    }
+
+    [Fact]
+    public async Task The_Aco_meter_reports_coroutines_resumes_and_requests()
+    {
+        using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "1" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        var meterFactory = host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var spawned = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.coroutines.spawned");
+        using var completed = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.coroutines.completed");
+        using var resumes = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.resumes");
+        using var requests = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.bridge.requests");
+        using var live = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.coroutines.live");
+        using var ready = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.ready_queue.length");
+        using var copied = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.share_stack.copied_bytes");
+        // Spawned together on the scheduler thread: 20 coroutines take turns on 4 share stacks, so stacks are copied.
+        var entry = Bodies.Get("sched_yield_n");
+        var handles = await pool[0].Spawn(() => ValueTask.FromResult(Enumerable.Range(0, 20).Select(_ => pool[0].Spawn(entry, 5)).ToList()));
+        await Task.WhenAll(handles.Select(h => h.Completion));
+        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion);
+        spawned.RecordObservableInstruments();
+        completed.RecordObservableInstruments();
+        resumes.RecordObservableInstruments();
+        requests.RecordObservableInstruments();
+        live.RecordObservableInstruments();
+        ready.RecordObservableInstruments();
+        copied.RecordObservableInstruments();
+        Assert.Equal(21, spawned.LastMeasurement!.Value);
+        Assert.Contains(completed.GetMeasurementSnapshot(), m => m.Tags["outcome"] as string == "completed" && m.Value == 20);
+        Assert.Contains(completed.GetMeasurementSnapshot(), m => m.Tags["outcome"] as string == "faulted" && m.Value == 1);
+        Assert.True(resumes.LastMeasurement!.Value >= 20 * 6, $"resumes {resumes.LastMeasurement!.Value}");
+        Assert.Contains(requests.GetMeasurementSnapshot(), m => m.Tags["kind"] as string == "finish" && m.Value == 20);
+        Assert.Contains(live.GetMeasurementSnapshot(), m => m.Tags["kind"] as string == "native" && m.Value == 0);
+        Assert.NotEmpty(ready.GetMeasurementSnapshot());
+        Assert.True(copied.LastMeasurement!.Value > 0, $"copied {copied.LastMeasurement!.Value}");
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_health_check_turns_unhealthy_after_a_long_turn()
+    {
+        using var host = BuildHost(services => services.AddHealthChecks().AddAcoSchedulers(),
+            new() { ["Aco:SchedulerCount"] = "1", ["Aco:LongTurnThreshold"] = "00:00:00.050" });
+        await host.StartAsync();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        await pool.Spawn(Bodies.Get("sched_yield_n"), 100_000).Completion.WaitAsync(Timeout); // busy, but yielding
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        await pool.Spawn(Bodies.Get("sched_spin_ms"), 200).Completion.WaitAsync(Timeout); // 200 ms without a yield
+        var report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Contains("long turn", report.Entries["aco"].Description, StringComparison.Ordinal);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_worker_service_sample_runs_a_small_count_and_exits_cleanly()
+    {
+        var dll = typeof(HostingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AcoWorkerServiceDll").Value!;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add("--count");
+        psi.ArgumentList.Add("20000");
+        psi.Environment["Aco__SchedulerCount"] = "2";
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{stdout}\n{await stderr}");
+        Assert.Contains("summary: 20,000 coroutines finished", stdout, StringComparison.Ordinal);
+        Assert.Contains("(correct)", stdout, StringComparison.Ordinal);
+        Assert.Contains("2 schedulers", stdout, StringComparison.Ordinal);
+    }
+}
