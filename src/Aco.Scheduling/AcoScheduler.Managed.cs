@@ -89,7 +89,7 @@ public sealed partial class AcoScheduler
     /// <summary>Queues managed work: directly on the scheduler thread, through the inbox from any other.</summary>
     internal void QueueWork(in WorkItem work)
     {
-        if (Environment.CurrentManagedThreadId == ManagedThreadId && t_current == this)
+        if (t_current == this)
         {
             _managed.Enqueue(work);
         }
@@ -102,7 +102,8 @@ public sealed partial class AcoScheduler
     private int RunManaged()
     {
         var n = 0;
-        while (n < _options.ManagedBudget && _managed.TryDequeue(out var work))
+        var budget = _options.ManagedBudget;
+        while (n < budget && _managed.TryDequeue(out var work))
         {
             n++;
             try
@@ -158,8 +159,8 @@ public sealed partial class AcoScheduler
 
         private static void Schedule(Action continuation, bool flowContext)
         {
-            var scheduler = t_current;
-            if (scheduler is not null && Environment.CurrentManagedThreadId == scheduler.ManagedThreadId)
+            // t_current is set only on a scheduler's own thread.
+            if (t_current is { } scheduler)
             {
                 scheduler._managed.Enqueue(new WorkItem(continuation));
             }
