@@ -6,7 +6,8 @@
  * across shared objects cost there. Prints a Markdown table.
  *
  *   aco_bench            all rows
- *   aco_bench quick      smaller counts (a smoke run)
+ *   aco_bench quick      smaller counts
+ *   aco_bench smoke      tiny counts: proves the bench runs (e.g. under qemu)
  *   aco_bench copy       only the copy-stack rows
  *   aco_bench memory N   only the RSS row for N coroutines
  */
@@ -41,6 +42,7 @@ typedef struct {
 
 static api_t api;
 static int quick;
+static size_t scale_down = 1; /* smoke: every count divided by this */
 
 static void* must_sym(void* lib, const char* name) {
     void* p = dlsym(lib, name);
@@ -111,7 +113,7 @@ static void bench_round_trip(aco_t* main_co, int share_fpu_env) {
     aco_share_stack_t* s = api.share_stack_new(0);
     aco_t* co = api.create(main_co, s, 0, api.yield_forever, NULL);
     api.set_share_fpu_env(0);
-    long n = quick ? 2000000 : 20000000;
+    long n = (quick ? 2000000 : 20000000) / (long)scale_down;
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         main_fp_work();
@@ -141,7 +143,7 @@ static void bench_run_loop(aco_t* main_co, size_t count, size_t stacks) {
     }
     for (size_t i = 0; i < count; i++) api.loop_spawn(loop, api.bridge_yield_forever, NULL, 0, 0);
     void* batch[16];
-    size_t total = quick ? 2000000 : 20000000;
+    size_t total = (quick ? 2000000 : 20000000) / scale_down;
     api.loop_run(loop, count, batch, 16); /* warm-up: every coroutine started */
     double best = 1e30;
     for (int rep = 0; rep < 3; rep++) {
@@ -175,6 +177,7 @@ static size_t calibrate_stack_overhead(aco_t* main_co) {
 static void bench_copy_stack(aco_t* main_co, size_t target, size_t overhead) {
     size_t count = target <= 512 ? 2000000 : target <= 1000 ? 1000000 : 100000;
     if (quick) count /= 20;
+    count = count / scale_down > 0 ? count / scale_down : 1;
     if (getenv("ACO_BENCH_COPY_COUNT")) count = (size_t)atol(getenv("ACO_BENCH_COPY_COUNT"));
     aco_share_stack_t* s = api.share_stack_new(0);
     aco_t** cos = malloc(count * sizeof(*cos));
@@ -183,7 +186,7 @@ static void bench_copy_stack(aco_t* main_co, size_t target, size_t overhead) {
         cos[i] = api.create(main_co, s, 0, target == 0 ? api.yield_forever : api.yield_forever_with_stack,
                             (void*)(uintptr_t)body);
     for (size_t i = 0; i < count; i++) api.resume(cos[i]); /* warm-up: all saved once */
-    size_t loops = quick ? 1000000 : (target <= 1000 ? 20000000 : 4000000);
+    size_t loops = (quick ? 1000000 : (target <= 1000 ? 20000000 : 4000000)) / scale_down;
     double t0 = now_ns();
     size_t done = 0;
     while (done < loops)
@@ -199,7 +202,7 @@ static void bench_copy_stack(aco_t* main_co, size_t target, size_t overhead) {
 }
 
 static void bench_create_destroy(aco_t* main_co) {
-    size_t count = quick ? 200000 : 2000000;
+    size_t count = (quick ? 200000 : 2000000) / scale_down;
     aco_share_stack_t* s = api.share_stack_new(0);
     aco_t** cos = malloc(count * sizeof(*cos));
     double best_create = 1e30, best_destroy = 1e30;
@@ -259,7 +262,9 @@ static void bench_memory_in_new_process(size_t count) {
 }
 
 int main(int argc, char** argv) {
-    quick = argc > 1 && strcmp(argv[1], "quick") == 0;
+    int smoke = argc > 1 && strcmp(argv[1], "smoke") == 0;
+    quick = smoke || (argc > 1 && strcmp(argv[1], "quick") == 0);
+    if (smoke) scale_down = 100;
     int only_copy = argc > 1 && strcmp(argv[1], "copy") == 0;
     load();
     api.thread_init(NULL);
@@ -275,14 +280,17 @@ int main(int argc, char** argv) {
         bench_round_trip(main_co, 1);
         bench_run_loop(main_co, 1, 1);
         bench_run_loop(main_co, 1000, 1000);
-        bench_run_loop(main_co, quick ? 10000 : 100000, 64);
+        bench_run_loop(main_co, (quick ? 10000 : 100000) / scale_down, 64);
     }
     size_t overhead = calibrate_stack_overhead(main_co);
     static const size_t sizes[] = {0, 64, 120, 256, 512, 1000, 2000, 4000, 8000};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) bench_copy_stack(main_co, sizes[i], overhead);
     if (only_copy) return 0;
     bench_create_destroy(main_co);
-    bench_memory_in_new_process(quick ? 100000 : 1000000);
+    if (smoke)
+        bench_memory(100000 / scale_down); /* in process: an emulator may not exec */
+    else
+        bench_memory_in_new_process(quick ? 100000 : 1000000);
     if (!quick) bench_memory_in_new_process(10000000);
     api.destroy(main_co);
     return 0;

@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "aco_abi.h"
+
 #ifdef ACO_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -28,8 +30,6 @@ static int aco_on_valgrind;
 #define ACO_DEFAULT_SHARE_STACK_SIZE ((size_t)2 * 1024 * 1024)
 #define ACO_MIN_SHARE_STACK_SIZE ((size_t)4096)
 #define ACO_DEFAULT_SAVE_STACK_SIZE ((size_t)64)
-/* Where the context switch reads aco_t.share_fpu_env (SHARE_FPU_ENV in the .S). */
-#define ACO_OFFSET_SHARE_FPU_ENV 89
 
 /* ---- process-wide counters, kept per thread ------------------------------
  * Each thread adds to its own block with plain (relaxed) stores, so create and
@@ -231,14 +231,8 @@ aco_share_stack_t* aco_share_stack_new2(size_t sz, char guard_page_enabled) {
     p->valgrind_stk_id = VALGRIND_STACK_REGISTER(p->ptr, (char*)p->ptr + p->sz);
     if (RUNNING_ON_VALGRIND) aco_on_valgrind = 1;
 #endif
-    /* The top 16 bytes stay unused; below them, the slot that every entry
-     * function sees as its return address. The live area of a coroutine is
-     * [its saved sp, align_retptr). */
-    uintptr_t high = ((uintptr_t)p->ptr + p->sz - 2 * sizeof(void*)) & ~(uintptr_t)15;
-    p->align_highptr = (void*)high;
-    p->align_retptr = (void*)(high - sizeof(void*));
-    *(void**)p->align_retptr = (void*)aco_funcp_protector_asm;
-    p->align_limit = p->sz - 16 - 2 * sizeof(void*);
+    /* The live area of a coroutine is [its saved sp, align_retptr). */
+    aco_abi_layout_stack(p);
     p->owner = NULL;
     aco_count(ACO_CT_SHARE_STACKS, 1);
     return p;
@@ -317,14 +311,12 @@ static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack
     p->prefix_bytes = (uint16_t)prefix_bytes;
     if (aco_unlikely(!aco_tls.initialized)) aco_save_fpucw_mxcsr(aco_tls.fpu_env);
 
-    /* First switch to p "returns" into fp with rsp at align_retptr, exactly
-     * as if fp had been called from aco_funcp_protector_asm. */
+    /* The first switch to p starts fp as if aco_funcp_protector_asm had called it. */
 #ifdef ACO_ASAN
-    p->reg[ACO_REG_IDX_RETADDR] = (void*)aco_asan_entry_;
+    aco_abi_init_context(p, share_stack, aco_asan_entry_);
 #else
-    p->reg[ACO_REG_IDX_RETADDR] = (void*)fp;
+    aco_abi_init_context(p, share_stack, fp);
 #endif
-    p->reg[ACO_REG_IDX_SP] = share_stack->align_retptr;
     memcpy(&p->reg[ACO_REG_IDX_FPU], aco_tls.fpu_env, sizeof(aco_tls.fpu_env));
 
     p->main_co = main_co;
@@ -337,45 +329,6 @@ static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack
     aco_count(ACO_CT_COROUTINES, 1);
     aco_count(ACO_CT_SAVE_BYTES, (int64_t)save_stack_sz);
     return p;
-}
-
-/* Copies a live stack. Both sides are 8-byte aligned and the size is 16n + 8
- * (the saved sp is the caller's 16-aligned rsp, align_retptr is 8 below a
- * 16-aligned address). Measured here: an inline loop beats memcpy's
- * call for small copies, memcpy wins in between, and rep movsb (x86-64) wins
- * from 4 KiB. AddressSanitizer must not instrument the copy: a suspended stack
- * holds the poisoned redzones of its frames; ASan builds use rep movsb (which
- * it does not see) or a plain loop. */
-#define ACO_INLINE_COPY_MAX 128
-#define ACO_REP_MOVSB_MIN 4096
-
-aco_attr_no_asan static inline void aco_copy_stack(void* restrict dst, const void* restrict src,
-                                                   size_t n) {
-#if defined(__x86_64__)
-#ifndef ACO_ASAN
-    if (n <= ACO_INLINE_COPY_MAX) {
-        typedef struct { uint64_t lo, hi; } block16; /* 8-byte aligned is enough */
-        block16* d = dst;
-        const block16* s = src;
-        for (size_t i = 0; i < n / 16; i++) d[i] = s[i];
-        if (n & 8) ((uint64_t*)dst)[n / 8 - 1] = ((const uint64_t*)src)[n / 8 - 1];
-        return;
-    }
-    if (n < ACO_REP_MOVSB_MIN) {
-        memcpy(dst, src, n);
-        return;
-    }
-#endif
-    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-#else
-#ifndef ACO_ASAN
-    memcpy(dst, src, n);
-#else
-    volatile uint64_t* d = dst;
-    const uint64_t* s = src;
-    for (size_t i = 0; i < n / 8; i++) d[i] = s[i];
-#endif
-#endif
 }
 
 __attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need) {
@@ -409,7 +362,7 @@ __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_
         owner->save_stack.valid_sz = n;
         if (n > owner->save_stack.sz) aco_save_stack_grow(owner, n);
         if (n > 0) {
-            aco_copy_stack(owner->save_stack.ptr, (const void*)sp, n);
+            aco_abi_copy_stack(owner->save_stack.ptr, (const void*)sp, n);
             owner->save_stack.ct_save++;
         }
         if (n > owner->save_stack.max_cpsz) owner->save_stack.max_cpsz = n;
@@ -429,11 +382,9 @@ __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_
     if (aco_on_valgrind)
         VALGRIND_MAKE_MEM_UNDEFINED(sstk->ptr, retptr + sizeof(void*) - (uintptr_t)sstk->ptr);
 #endif
-    /* The return-address slot of every entry function; a fresh coroutine
-     * will read it. Storing it again also repairs a slot a stray write hit. */
-    *(void**)retptr = (void*)aco_funcp_protector_asm;
+    aco_abi_refresh_stack_top(sstk);
     if (n > 0) {
-        aco_copy_stack((void*)(retptr - n), co->save_stack.ptr, n);
+        aco_abi_copy_stack((void*)(retptr - n), co->save_stack.ptr, n);
         co->save_stack.ct_restore++;
     }
     if (n > co->save_stack.max_cpsz) co->save_stack.max_cpsz = n;

@@ -4,21 +4,37 @@ using System.Text.Json;
 
 namespace Aco.Native.Tests;
 
-/// <summary>The CTest tests of native/, as listed by <c>ctest --show-only=json-v1</c>.</summary>
-internal static class CTestSuite
+/// <summary>The CTest tests of one native build tree, as listed by <c>ctest --show-only=json-v1</c>.</summary>
+internal sealed class CTestSuite
 {
-    public static string BuildDir { get; } =
-        typeof(CTestSuite).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "AcoNativeBuildDir").Value
-        ?? throw new InvalidOperationException("AcoNativeBuildDir metadata is missing.");
+    /// <summary>The build for this machine (plain, ASan+UBSan and valgrind tests).</summary>
+    public static CTestSuite Host { get; } = new(Metadata("AcoNativeBuildDir"));
 
-    private static readonly Lazy<IReadOnlyList<string>> AllNames = new(ListTests);
+    /// <summary>The AArch64 cross build, whose tests run under qemu-aarch64.</summary>
+    public static CTestSuite Aarch64 { get; } = new(Metadata("AcoNativeAarch64BuildDir"));
+
+    private readonly Lazy<IReadOnlyList<string>> _names;
+
+    private CTestSuite(string buildDir)
+    {
+        BuildDir = buildDir;
+        _names = new(ListTests);
+    }
+
+    public string BuildDir { get; }
+
+    /// <summary>Whether the tree was configured (the AArch64 one is only where its tools are installed).</summary>
+    public bool Exists => File.Exists(Path.Combine(BuildDir, "CTestTestfile.cmake"));
+
+    private static string Metadata(string key) =>
+        typeof(CTestSuite).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException($"{key} metadata is missing.");
 
     /// <summary>Names of the tests run in <paramref name="mode"/> (plain, asan, valgrind).</summary>
-    public static TheoryData<string> InMode(string mode)
+    public TheoryData<string> InMode(string mode)
     {
         var data = new TheoryData<string>();
-        foreach (var name in AllNames.Value.Where(n => n.StartsWith(mode + ".", StringComparison.Ordinal)))
+        foreach (var name in _names.Value.Where(n => n.StartsWith(mode + ".", StringComparison.Ordinal)))
         {
             data.Add(name);
         }
@@ -26,14 +42,14 @@ internal static class CTestSuite
     }
 
     /// <summary>Runs one CTest test and fails with its output unless it passed.</summary>
-    public static void Run(string name)
+    public void Run(string name)
     {
         var (exitCode, output) = RunCTest("--output-on-failure", "-R", $"^{name.Replace(".", "\\.", StringComparison.Ordinal)}$");
         Assert.True(exitCode == 0, $"ctest {name} failed (exit code {exitCode}):\n{output}");
         Assert.Contains("100% tests passed, 0 tests failed out of 1", output, StringComparison.Ordinal);
     }
 
-    private static IReadOnlyList<string> ListTests()
+    private IReadOnlyList<string> ListTests()
     {
         var (exitCode, output) = RunCTest("--show-only=json-v1");
         if (exitCode != 0)
@@ -46,9 +62,9 @@ internal static class CTestSuite
             .ToList();
     }
 
-    private static (int ExitCode, string Output) RunCTest(params string[] args)
+    private (int ExitCode, string Output) RunCTest(params string[] args)
     {
-        if (!File.Exists(Path.Combine(BuildDir, "CTestTestfile.cmake")))
+        if (!Exists)
         {
             throw new InvalidOperationException(
                 $"No native build in {BuildDir}: build the solution first (dotnet build Aco.sln), which runs CMake.");

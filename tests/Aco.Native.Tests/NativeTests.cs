@@ -1,33 +1,55 @@
 namespace Aco.Native.Tests;
 
-// One class per mode so that xunit runs the three modes in parallel.
+// One class per mode so that xunit runs the modes in parallel.
 
 /// <summary>The C tests against libaco.so, as .NET loads it.</summary>
 public sealed class PlainNativeTests
 {
-    public static TheoryData<string> Tests => CTestSuite.InMode("plain");
+    public static TheoryData<string> Tests => CTestSuite.Host.InMode("plain");
 
     [Theory]
     [MemberData(nameof(Tests))]
-    public void Passes(string test) => CTestSuite.Run(test);
+    public void Passes(string test) => CTestSuite.Host.Run(test);
 }
 
 /// <summary>The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer.</summary>
 public sealed class SanitizerNativeTests
 {
-    public static TheoryData<string> Tests => CTestSuite.InMode("asan");
+    public static TheoryData<string> Tests => CTestSuite.Host.InMode("asan");
 
     [Theory]
     [MemberData(nameof(Tests))]
-    public void Passes(string test) => CTestSuite.Run(test);
+    public void Passes(string test) => CTestSuite.Host.Run(test);
 }
 
 /// <summary>The C tests under valgrind memcheck (any error fails).</summary>
 public sealed class ValgrindNativeTests
 {
-    public static TheoryData<string> Tests => CTestSuite.InMode("valgrind");
+    public static TheoryData<string> Tests => CTestSuite.Host.InMode("valgrind");
 
     [Theory]
     [MemberData(nameof(Tests))]
-    public void Passes(string test) => CTestSuite.Run(test);
+    public void Passes(string test) => CTestSuite.Host.Run(test);
+}
+
+/// <summary>The C tests and the C bench of the AArch64 cross build, run under qemu-aarch64.</summary>
+public sealed class Aarch64NativeTests
+{
+    public static TheoryData<string> Tests => CTestSuite.Aarch64.Exists ? CTestSuite.Aarch64.InMode("plain") : [];
+
+    [Aarch64Theory]
+    [MemberData(nameof(Tests))]
+    public void Passes(string test) => CTestSuite.Aarch64.Run(test);
+}
+
+/// <summary>Skipped, with the reason, where the AArch64 cross tools are not installed.</summary>
+public sealed class Aarch64TheoryAttribute : TheoryAttribute
+{
+    public Aarch64TheoryAttribute()
+    {
+        if (!CTestSuite.Aarch64.Exists)
+        {
+            Skip = "The AArch64 cross build is missing: install gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (.ci/run does) and build again.";
+        }
+    }
 }

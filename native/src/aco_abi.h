@@ -1,0 +1,9 @@
+/* aco_abi.h - the one ABI-specific header for this build (see aco_abi_*.h). */
+#ifndef ACO_ABI_H
+#define ACO_ABI_H
+#if defined(__x86_64__)
+#include "aco_abi_x86_64.h"
+#elif defined(__aarch64__)
+#include "aco_abi_aarch64.h"
+#endif
+#endif

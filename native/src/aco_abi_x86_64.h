@@ -1,0 +1,66 @@
+/*
+ * aco_abi_x86_64.h - what the C side of the core must know of the System V
+ * AMD64 ABI (the context switch itself is acosw_x86_64_sysv_elf_gas.S).
+ * Included once, by aco.c.
+ */
+#ifndef ACO_ABI_X86_64_H
+#define ACO_ABI_X86_64_H
+
+#include "aco.h"
+
+/* Where the context switch reads aco_t.share_fpu_env (SHARE_FPU_ENV in the .S). */
+#define ACO_OFFSET_SHARE_FPU_ENV 89
+
+/* Stack layout: below a 16-byte aligned top, one slot that holds the return
+ * address every entry function sees (aco_funcp_protector_asm). An entry starts
+ * with rsp at that slot, exactly as after a call (rsp = 16n + 8). A coroutine's
+ * live stack is [saved rsp, slot): 16n + 8 bytes. */
+static inline void aco_abi_layout_stack(aco_share_stack_t* p) {
+    uintptr_t high = ((uintptr_t)p->ptr + p->sz - 2 * sizeof(void*)) & ~(uintptr_t)15;
+    p->align_highptr = (void*)high;
+    p->align_retptr = (void*)(high - sizeof(void*));
+    *(void**)p->align_retptr = (void*)aco_funcp_protector_asm;
+    p->align_limit = p->sz - 16 - 2 * sizeof(void*);
+}
+
+/* The slot's value is the same for every coroutine of the stack; storing it
+ * again costs nothing and repairs a slot a stray write hit. */
+static inline void aco_abi_refresh_stack_top(aco_share_stack_t* p) {
+    *(void**)p->align_retptr = (void*)aco_funcp_protector_asm;
+}
+
+/* The first switch to a new coroutine "returns" into start (its entry function,
+ * or a sanitizer trampoline) with rsp at the return-address slot. */
+static inline void aco_abi_init_context(aco_t* co, aco_share_stack_t* s, aco_cofuncp_t start) {
+    co->reg[ACO_REG_IDX_RETADDR] = (void*)start;
+    co->reg[ACO_REG_IDX_SP] = s->align_retptr;
+}
+
+/* Copies a live stack (both sides 8-byte aligned, size 16n + 8). Measured
+ * here: an inline loop beats memcpy's call up to 128 bytes, memcpy wins in
+ * between, rep movsb wins from 4 KiB. AddressSanitizer must not instrument the
+ * copy (a suspended stack holds its frames' poisoned redzones): ASan builds
+ * always use rep movsb, which it does not see. */
+#define ACO_INLINE_COPY_MAX 128
+#define ACO_REP_MOVSB_MIN 4096
+
+aco_attr_no_asan static inline void aco_abi_copy_stack(void* restrict dst, const void* restrict src,
+                                                       size_t n) {
+#ifndef ACO_ASAN
+    if (n <= ACO_INLINE_COPY_MAX) {
+        typedef struct { uint64_t lo, hi; } block16; /* 8-byte aligned is enough */
+        block16* d = dst;
+        const block16* s = src;
+        for (size_t i = 0; i < n / 16; i++) d[i] = s[i];
+        if (n & 8) ((uint64_t*)dst)[n / 8 - 1] = ((const uint64_t*)src)[n / 8 - 1];
+        return;
+    }
+    if (n < ACO_REP_MOVSB_MIN) {
+        memcpy(dst, src, n);
+        return;
+    }
+#endif
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+#endif
