@@ -107,3 +107,57 @@ public unsafe class RunLoop
         }
     }
 }
+
+/// <summary>
+/// Copy-stack cost against the live stack size: 100 coroutines on one share stack, resumed round-robin from C#,
+/// so every resume saves one live stack and restores another (the C bench's copy-stack rows, from .NET).
+/// </summary>
+[MemoryDiagnoser]
+public unsafe class CopyStack
+{
+    private const int Coroutines = 100;
+    private AcoThread _thread = null!;
+    private AcoShareStack _stack = null!;
+    private readonly List<AcoCoroutine> _cos = [];
+    private nint[] _natives = [];
+
+    /// <summary>Bytes of stack each coroutine keeps live across its yields (about: frames add a little).</summary>
+    [Params(0, 64, 120, 256, 512, 1000, 2000, 4000, 8000)]
+    public int LiveBytes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _thread = AcoThread.Initialize();
+        _stack = _thread.CreateShareStack();
+        var entry = Bodies.Get(LiveBytes == 0 ? "bench_yield_forever" : "bench_yield_forever_with_stack");
+        for (var i = 0; i < Coroutines; i++)
+        {
+            var co = _thread.CreateCoroutine(_stack, entry, LiveBytes);
+            co.Resume(); // warm: every stack saved once, save stacks grown
+            _cos.Add(co);
+        }
+        _natives = _cos.Select(c => c.DangerousGetHandle()).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _cos.ForEach(c => c.Dispose());
+        _stack.Dispose();
+        _thread.Dispose();
+    }
+
+    /// <summary>One resume (save + restore + two switches) per operation.</summary>
+    [Benchmark(OperationsPerInvoke = Coroutines * 10)]
+    public void RoundRobin()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            foreach (var co in _natives)
+            {
+                AcoNative.Resume((NativeCoroutine*)co);
+            }
+        }
+    }
+}
