@@ -221,15 +221,24 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     internal void Post(in InboxItem item)
     {
-        if (!_inbox.Writer.TryWrite(item))
+        if (!TryPost(item))
         {
             throw new InvalidOperationException("The scheduler has stopped.");
+        }
+    }
+
+    internal bool TryPost(in InboxItem item)
+    {
+        if (!_inbox.Writer.TryWrite(item))
+        {
+            return false;
         }
         // TryWrite is a full fence; see WaitForWork for why this cannot lose a wake-up.
         if (Volatile.Read(ref _idle) == 1)
         {
             _wake.Set();
         }
+        return true;
     }
 
     internal void Wake() => _wake.Set();

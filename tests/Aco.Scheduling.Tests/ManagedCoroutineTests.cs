@@ -135,3 +135,25 @@ public sealed class ManagedCoroutineTests
         await scheduler.DisposeAsync();
     }
 }
+
+public sealed class LateContinuationTests
+{
+    [Fact]
+    public async Task A_continuation_arriving_after_stop_runs_on_the_thread_pool_instead_of_crashing()
+    {
+        var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
+        scheduler.Start();
+        var resumedAfterStop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var coroutine = scheduler.Spawn(async () =>
+        {
+            await Task.Delay(300); // completes after the scheduler is gone
+            resumedAfterStop.SetResult(Thread.CurrentThread.IsThreadPoolThread);
+        });
+        await Task.Delay(50);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        await scheduler.StopAsync(deadline.Token).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(coroutine.IsCanceled); // abandoned by the stop
+        Assert.True(await resumedAfterStop.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        await scheduler.DisposeAsync();
+    }
+}
