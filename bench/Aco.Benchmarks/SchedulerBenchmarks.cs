@@ -13,10 +13,14 @@ public class Bridge
     private Channel<long> _fromNative = null!;
     private Channel<long> _toNative = null!;
 
+    /// <summary>Whether coroutines share the thread's FPU control state (no MXCSR read per switch).</summary>
+    [Params(false, true)]
+    public bool ShareFpu { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
+        _scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1, ShareFpuEnvironment = ShareFpu });
         _scheduler.RegisterHandler(1, static (input, output) =>
         {
             input.CopyTo(output);
@@ -38,9 +42,19 @@ public class Bridge
     [GlobalCleanup]
     public void Cleanup() => _scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Coroutines calling at the same time (their requests come back to .NET in one batch).</summary>
+    [Params(1, 100)]
+    public int Callers { get; set; }
+
     /// <summary>aco_bridge_call to a handler that completes at once, and back.</summary>
     [Benchmark(OperationsPerInvoke = Ops)]
-    public long SyncHandlerCall() => _scheduler.Spawn(Bodies.Get("bench_call_n"), Ops).Completion.GetAwaiter().GetResult();
+    public void SyncHandlerCall()
+    {
+        var entry = Bodies.Get("bench_call_n");
+        var handles = _scheduler.Spawn(() => ValueTask.FromResult(
+            Enumerable.Range(0, Callers).Select(_ => _scheduler.Spawn(entry, Ops / Callers)).ToList())).GetAwaiter().GetResult();
+        Task.WaitAll(handles.Select(h => (Task)h.Completion).ToArray());
+    }
 
     /// <summary>aco_bridge_call to a handler that completes on the thread pool.</summary>
     [Benchmark(OperationsPerInvoke = Ops / 10)]

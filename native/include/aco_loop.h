@@ -58,6 +58,16 @@ struct aco_task {
 
 typedef struct aco_loop aco_loop_t;
 
+/* Counts a loop keeps; aco_loop_stats() gives a pointer that stays valid for
+ * the loop's life, so a caller can read them without a call each time. */
+typedef struct {
+    int64_t ready;   /* tasks on the ready queue */
+    int64_t live;    /* tasks created and not destroyed */
+    int64_t resumes; /* resumes done */
+} aco_loop_stats_t;
+
+ACO_EXPORT const aco_loop_stats_t* aco_loop_stats(const aco_loop_t* loop);
+
 /* A loop resuming from main_co (the thread's main coroutine). */
 ACO_EXPORT aco_loop_t* aco_loop_new(aco_t* main_co);
 

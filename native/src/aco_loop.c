@@ -16,12 +16,10 @@
 _Static_assert(sizeof(aco_task_t) == 56, "aco_task_t is part of the per-coroutine memory budget");
 
 struct aco_loop {
+    aco_loop_stats_t stats;
     aco_t* main_co;
     aco_task_t* head;
     aco_task_t* tail;
-    int64_t ready;
-    int64_t live;
-    int64_t resumes;
     aco_share_stack_t** stacks;
     int64_t* stack_load;
     size_t stack_count;
@@ -41,7 +39,7 @@ static inline void push_back(aco_loop_t* loop, aco_task_t* t) {
     else
         loop->head = t;
     loop->tail = t;
-    loop->ready++;
+    loop->stats.ready++;
 }
 
 static inline void push_front(aco_loop_t* loop, aco_task_t* t) {
@@ -49,7 +47,7 @@ static inline void push_front(aco_loop_t* loop, aco_task_t* t) {
     t->next = loop->head;
     loop->head = t;
     if (loop->tail == NULL) loop->tail = t;
-    loop->ready++;
+    loop->stats.ready++;
 }
 
 static inline aco_task_t* pop_front(aco_loop_t* loop) {
@@ -57,7 +55,7 @@ static inline aco_task_t* pop_front(aco_loop_t* loop) {
     loop->head = t->next;
     if (loop->head == NULL) loop->tail = NULL;
     t->next = NULL;
-    loop->ready--;
+    loop->stats.ready--;
     return t;
 }
 
@@ -97,7 +95,7 @@ aco_task_t* aco_loop_spawn(aco_loop_t* loop, aco_cofuncp_t fp, void* arg, int64_
     aco_task_t* t = aco_get_prefix(co);
     t->id = id;
     loop->stack_load[best]++;
-    loop->live++;
+    loop->stats.live++;
     push_back(loop, t);
     return t;
 }
@@ -110,7 +108,7 @@ static void release_task(aco_loop_t* loop, aco_task_t* t) {
             break;
         }
     if (t->op == ACO_OP_FAIL) free((void*)t->in);
-    loop->live--;
+    loop->stats.live--;
     aco_destroy(co); /* frees the control block too */
 }
 
@@ -135,7 +133,7 @@ size_t aco_loop_run(aco_loop_t* loop, size_t budget, aco_task_t** batch, size_t 
         t->state = ACO_TASK_RUNNING;
         t->op = ACO_OP_NONE;
         aco_resume(co);
-        loop->resumes++;
+        loop->stats.resumes++;
         if (t->op == ACO_OP_YIELD) {
             t->status = t->cancel ? ACO_BRIDGE_CANCELLED : ACO_BRIDGE_OK;
             push_back(loop, t);
@@ -173,9 +171,11 @@ void* aco_task_resolve(aco_task_t* task, const void* p, size_t len) {
     return (char*)co->save_stack.ptr + (a - sp);
 }
 
-int64_t aco_loop_live(const aco_loop_t* loop) { return loop->live; }
-int64_t aco_loop_ready_count(const aco_loop_t* loop) { return loop->ready; }
-int64_t aco_loop_resumes(const aco_loop_t* loop) { return loop->resumes; }
+const aco_loop_stats_t* aco_loop_stats(const aco_loop_t* loop) { return &loop->stats; }
+
+int64_t aco_loop_live(const aco_loop_t* loop) { return loop->stats.live; }
+int64_t aco_loop_ready_count(const aco_loop_t* loop) { return loop->stats.ready; }
+int64_t aco_loop_resumes(const aco_loop_t* loop) { return loop->stats.resumes; }
 aco_task_t* aco_loop_first_ready(aco_loop_t* loop) { return loop->head; }
 
 /* ---- the bridge: coroutine side --------------------------------------------- */

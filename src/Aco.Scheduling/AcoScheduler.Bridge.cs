@@ -67,8 +67,8 @@ public sealed unsafe partial class AcoScheduler
         var entry = Lookup(Volatile.Read(ref _handlers), t->Code);
         if (entry is AcoSyncHandler sync)
         {
-            var input = new ReadOnlySpan<byte>(LoopNative.Resolve(t, t->In, t->InLength), (int)t->InLength);
-            var output = new Span<byte>(LoopNative.Resolve(t, t->Out, t->OutLength), (int)t->OutLength);
+            var input = new ReadOnlySpan<byte>(LoopNative.ResolveHere(t, t->In, t->InLength), (int)t->InLength);
+            var output = new Span<byte>(LoopNative.ResolveHere(t, t->Out, t->OutLength), (int)t->OutLength);
             BridgeStatus status;
             try
             {
@@ -86,7 +86,7 @@ public sealed unsafe partial class AcoScheduler
         if (entry is AcoAsyncHandler handler)
         {
             var call = new PooledCall((int)t->InLength, (int)t->OutLength);
-            new ReadOnlySpan<byte>(LoopNative.Resolve(t, t->In, t->InLength), (int)t->InLength).CopyTo(call.Input);
+            new ReadOnlySpan<byte>(LoopNative.ResolveHere(t, t->In, t->InLength), (int)t->InLength).CopyTo(call.Input);
             ValueTask<int> pending;
             try
             {
@@ -136,7 +136,7 @@ public sealed unsafe partial class AcoScheduler
         if (status == BridgeStatus.Ok)
         {
             // Resolved now: the coroutine's buffer may have moved to its save stack meanwhile.
-            call.Output.AsSpan(0, written).CopyTo(new Span<byte>(LoopNative.Resolve(t, t->Out, (nuint)written), written));
+            call.Output.AsSpan(0, written).CopyTo(new Span<byte>(LoopNative.ResolveHere(t, t->Out, (uint)written), written));
             t->OutLength = (uint)written;
         }
         call.Return();

@@ -40,7 +40,7 @@ public sealed unsafe partial class AcoScheduler
             list.Add(Describe((NativeTask*)ptr, AcoCoroutineState.Waiting));
         }
         var sleeping = _parked.Keys.Count(p => ((NativeTask*)p)->Op == TaskOp.Sleep);
-        return new AcoSchedulerSnapshot(Counters, LoopNative.ReadyCount(_loop), _parked.Count, sleeping, _managed.Count, list);
+        return new AcoSchedulerSnapshot(Counters, _loopStats->Ready, _parked.Count, sleeping, _managed.Count, list);
     }
 
     private AcoCoroutineInfo Describe(NativeTask* t, AcoCoroutineState state)

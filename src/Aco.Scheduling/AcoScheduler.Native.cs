@@ -19,6 +19,7 @@ public sealed unsafe partial class AcoScheduler
     private long _timerDue = long.MaxValue;
 
     private NativeTask** _batch;
+    private LoopStats* _loopStats; // read directly: no call per look
     private const int BatchCapacity = 256;
 
     private CancellationToken _stopDeadline;
@@ -28,6 +29,7 @@ public sealed unsafe partial class AcoScheduler
     {
         _acoThread = AcoThread.Initialize(new AcoThreadOptions { ShareFpuEnvironment = _options.ShareFpuEnvironment });
         _loop = LoopNative.New(_acoThread.MainCoroutine.DangerousGetHandle());
+        _loopStats = LoopNative.Stats(_loop);
         for (var i = 0; i < _options.ShareStackCount; i++)
         {
             var stack = _acoThread.CreateShareStack(_options.ShareStackSize, _options.GuardPages);
@@ -86,21 +88,26 @@ public sealed unsafe partial class AcoScheduler
     {
         var budget = _options.RunLoopBudget;
         var done = 0;
-        var resumesBefore = LoopNative.Resumes(_loop);
+        var stats = _loopStats;
+        if (stats->Ready == 0)
+        {
+            return 0;
+        }
+        var resumesBefore = stats->Resumes;
         var started = Stopwatch.GetTimestamp();
         // Requests answered at once put their task at the front: it continues in the same turn.
-        while (budget > 0 && LoopNative.ReadyCount(_loop) > 0)
+        while (budget > 0 && stats->Ready > 0)
         {
-            var before = LoopNative.Resumes(_loop);
+            var before = stats->Resumes;
             var n = (int)LoopNative.Run(_loop, (nuint)budget, _batch, BatchCapacity);
-            budget -= (int)(LoopNative.Resumes(_loop) - before);
+            budget -= (int)(stats->Resumes - before);
             for (var i = 0; i < n; i++)
             {
                 Serve(_batch[i]);
             }
             done += n;
         }
-        var resumed = LoopNative.Resumes(_loop) - resumesBefore;
+        var resumed = stats->Resumes - resumesBefore;
         if (resumed > 0)
         {
             var took = Stopwatch.GetElapsedTime(started);
@@ -112,7 +119,7 @@ public sealed unsafe partial class AcoScheduler
                 _options.Observer?.LongTurn(this, took);
             }
         }
-        Volatile.Write(ref _readyNative, LoopNative.ReadyCount(_loop));
+        Volatile.Write(ref _readyNative, stats->Ready);
         Bump(ref _resumes, resumed);
         return (int)resumed + done;
     }
