@@ -243,8 +243,9 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     internal void Wake() => _wake.Set();
 
+    /// <summary>Wakes a parked task; after a stop there is nothing left to wake, so it is a no-op then.</summary>
     internal void PostWake(nint task, long seq, long value, BridgeStatus status) =>
-        Post(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = value, Status = status });
+        TryPost(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = value, Status = status });
 
     internal void RequestCancel(long id) => Post(new InboxItem(InboxKind.Cancel) { Value = id });
 
