@@ -18,7 +18,7 @@ internal static class MemoryRunner
         }
         Console.WriteLine("| coroutines alive | kind | RSS per coroutine | native counters |");
         Console.WriteLine("|---:|---|---:|---|");
-        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native", 10_000_000L), ("managed", 1_000_000L) })
+        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native", 10_000_000L), ("native-sleeping", 1_000_000L), ("managed", 1_000_000L) })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -46,18 +46,18 @@ internal static class MemoryRunner
     {
         var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 4 });
         scheduler.Start();
-        var entry = Bodies.Get("bench_bridge_yield_forever");
+        var entry = Bodies.Get(kind == "native-sleeping" ? "bench_sleep_forever" : "bench_bridge_yield_forever");
         scheduler.Spawn(() => ValueTask.CompletedTask).GetAwaiter().GetResult(); // warmed up
         GC.Collect();
         var before = Rss();
         var never = new TaskCompletionSource();
-        if (kind == "native")
+        if (kind.StartsWith("native", StringComparison.Ordinal))
         {
             scheduler.Spawn(() =>
             {
                 for (long i = 0; i < count; i++)
                 {
-                    scheduler.SpawnDetached(entry); // yields (plain) forever: alive, in the ready queue
+                    scheduler.SpawnDetached(entry); // alive: yielding in the ready queue, or asleep on the timer heap
                 }
                 return ValueTask.CompletedTask;
             }).GetAwaiter().GetResult();

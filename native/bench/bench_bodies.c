@@ -68,3 +68,9 @@ BENCH_EXPORT void bench_yield_once_then_finish(void) {
     aco_bridge_yield();
     aco_bridge_finish(1);
 }
+
+/* Sleeps for an hour at a time: alive, parked on the scheduler's timer heap. */
+BENCH_EXPORT void bench_sleep_forever(void) {
+    for (;;)
+        if (aco_bridge_sleep_ms(3600 * 1000) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+}

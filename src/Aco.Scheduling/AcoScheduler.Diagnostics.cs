@@ -31,7 +31,7 @@ public sealed unsafe partial class AcoScheduler
         {
             list.Add(Describe(t, AcoCoroutineState.Ready));
         }
-        foreach (var ptr in _parked.Keys)
+        foreach (var ptr in _parked.Keys.Concat(_sleepers.UnorderedItems.Select(s => s.Element)))
         {
             if (list.Count >= max)
             {
@@ -39,8 +39,8 @@ public sealed unsafe partial class AcoScheduler
             }
             list.Add(Describe((NativeTask*)ptr, AcoCoroutineState.Waiting));
         }
-        var sleeping = _parked.Keys.Count(p => ((NativeTask*)p)->Op == TaskOp.Sleep);
-        return new AcoSchedulerSnapshot(Counters, _loopStats->Ready, _parked.Count, sleeping, _managed.Count, list);
+        var sleeping = _sleepers.Count;
+        return new AcoSchedulerSnapshot(Counters, _loopStats->Ready, _parked.Count + sleeping, sleeping, _managed.Count, list);
     }
 
     private AcoCoroutineInfo Describe(NativeTask* t, AcoCoroutineState state)

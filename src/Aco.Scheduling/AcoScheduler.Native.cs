@@ -14,7 +14,10 @@ public sealed unsafe partial class AcoScheduler
     private readonly Dictionary<nint, long> _parked = [];
     private long _parkSeq;
 
-    private readonly PriorityQueue<(nint Task, long Seq), long> _sleepers = new();
+    // Sleeping tasks are not parked: they live only in this heap (16 bytes each), keyed by
+    // their deadline. An entry leaves it when due, or when its task is cancelled (Remove), so
+    // it never goes stale and needs no sequence number.
+    private readonly PriorityQueue<nint, long> _sleepers = new();
     private readonly ITimer _timer;
     private long _timerDue = long.MaxValue;
 
@@ -46,6 +49,11 @@ public sealed unsafe partial class AcoScheduler
             foreach (var task in _parked.Keys.ToList())
             {
                 EndTask((NativeTask*)task, TaskEnd.Destroyed);
+                DestroyedAtStop++;
+            }
+            while (_sleepers.TryDequeue(out var sleeper, out _))
+            {
+                EndTask((NativeTask*)sleeper, TaskEnd.Destroyed);
                 DestroyedAtStop++;
             }
             for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
@@ -292,11 +300,22 @@ public sealed unsafe partial class AcoScheduler
             if (t->Id == id)
             {
                 t->Cancel = 1;
-                if (t->Op is TaskOp.Sleep or TaskOp.YieldValue)
+                if (t->Op is TaskOp.YieldValue)
                 {
                     _parked.Remove(ptr);
                     Answer(t, BridgeStatus.Cancelled, front: false);
                 }
+                return;
+            }
+        }
+        foreach (var (ptr, _) in _sleepers.UnorderedItems)
+        {
+            var t = (NativeTask*)ptr;
+            if (t->Id == id)
+            {
+                _sleepers.Remove(ptr, out _, out _); // a scan: cancelling one sleeper is rare
+                t->Cancel = 1;
+                Answer(t, BridgeStatus.Cancelled, front: false);
                 return;
             }
         }
@@ -329,7 +348,7 @@ public sealed unsafe partial class AcoScheduler
         }
         var provider = _options.TimeProvider;
         var due = provider.GetTimestamp() + ms * provider.TimestampFrequency / 1000;
-        _sleepers.Enqueue(((nint)t, Park(t)), due);
+        _sleepers.Enqueue((nint)t, due);
         if (due < _timerDue)
         {
             ArmTimer(due);
@@ -354,12 +373,8 @@ public sealed unsafe partial class AcoScheduler
         while (_sleepers.TryPeek(out var sleeper, out var due) && due <= now)
         {
             _sleepers.Dequeue();
-            if (_parked.TryGetValue(sleeper.Task, out var seq) && seq == sleeper.Seq)
-            {
-                _parked.Remove(sleeper.Task);
-                Answer((NativeTask*)sleeper.Task, BridgeStatus.Ok, front: false);
-                n++;
-            }
+            Answer((NativeTask*)sleeper, BridgeStatus.Ok, front: false);
+            n++;
         }
         if (_sleepers.TryPeek(out _, out var next))
         {
@@ -390,11 +405,17 @@ public sealed unsafe partial class AcoScheduler
         {
             var t = (NativeTask*)ptr;
             t->Cancel = 1;
-            if (t->Op is TaskOp.Sleep or TaskOp.YieldValue)
+            if (t->Op is TaskOp.YieldValue)
             {
                 _parked.Remove(ptr);
                 Answer(t, BridgeStatus.Cancelled, front: false);
             }
+        }
+        while (_sleepers.TryDequeue(out var sleeper, out _))
+        {
+            var t = (NativeTask*)sleeper;
+            t->Cancel = 1;
+            Answer(t, BridgeStatus.Cancelled, front: false);
         }
         foreach (var handle in _handles.Values)
         {

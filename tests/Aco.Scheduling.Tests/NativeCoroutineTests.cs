@@ -180,6 +180,26 @@ public sealed class NativeCoroutineTests
     }
 
     [Fact]
+    public async Task Cancelling_one_sleeper_wakes_only_that_one()
+    {
+        var time = new FakeTimeProvider();
+        await using var run = new RunningScheduler(new AcoSchedulerOptions { TimeProvider = time });
+        using var cts = new CancellationTokenSource();
+        var others = Enumerable.Range(0, 10).Select(i => run.Scheduler.Spawn(Bodies.Sleep, 1000 + i)).ToList();
+        var victim = run.Scheduler.Spawn(Bodies.Sleep, 500, cts.Token);
+        await Task.Delay(100);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => victim.Completion.WaitAsync(Timeout));
+        Assert.All(others, h => Assert.False(h.Completion.IsCompleted));
+        Assert.Equal(10, (await run.Scheduler.GetSnapshotAsync()).SleepingNative);
+        time.Advance(TimeSpan.FromSeconds(2));
+        foreach (var h in others)
+        {
+            Assert.Equal(0, await h.Completion.WaitAsync(Timeout)); // ACO_BRIDGE_OK
+        }
+    }
+
+    [Fact]
     public async Task A_coroutine_awaits_a_dotnet_operation()
     {
         await using var run = new RunningScheduler();
