@@ -72,3 +72,30 @@ public sealed unsafe class AcoEntryPointTests
     {
     }
 }
+
+public sealed class NativeLibraryTests
+{
+    [Fact]
+    public void The_library_is_looked_for_in_the_variable_then_beside_the_assembly_then_under_runtimes()
+    {
+        var previous = Environment.GetEnvironmentVariable(AcoNativeLibrary.PathVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(AcoNativeLibrary.PathVariable, "/opt/custom/libaco.so");
+            var candidates = AcoNativeLibrary.Candidates();
+            Assert.Equal("/opt/custom/libaco.so", candidates[0]);
+            var dir = Path.GetDirectoryName(typeof(AcoNativeLibrary).Assembly.Location)!;
+            Assert.Contains(Path.Combine(dir, "libaco.so"), candidates);
+            Assert.Contains(Path.Combine(dir, "runtimes", "linux-x64", "native", "libaco.so"), candidates);
+            Assert.True(candidates.ToList().IndexOf(Path.Combine(dir, "libaco.so")) < candidates.ToList().IndexOf(Path.Combine(dir, "runtimes", "linux-x64", "native", "libaco.so")));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(AcoNativeLibrary.PathVariable, previous);
+        }
+    }
+
+    [Fact]
+    public void The_loaded_library_is_the_one_built_with_this_version() =>
+        Assert.Equal(10204, Aco.Core.Interop.AcoNative.VersionNumber());
+}

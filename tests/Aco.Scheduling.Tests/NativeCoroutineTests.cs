@@ -319,3 +319,19 @@ public sealed class SnapshotTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => busy.Completion);
     }
 }
+
+public sealed class ContinuationTests
+{
+    [Fact]
+    public async Task Code_awaiting_a_handle_never_continues_on_the_scheduler_thread_by_default()
+    {
+        await using var run = new RunningScheduler();
+        // Awaited from the scheduler thread itself: the continuation must still leave it.
+        var continuedOn = await run.Scheduler.Spawn(async () =>
+        {
+            await run.Scheduler.Spawn(Bodies.YieldN, 3).Completion.ConfigureAwait(false);
+            return Environment.CurrentManagedThreadId;
+        });
+        Assert.NotEqual(run.Scheduler.ManagedThreadId, continuedOn);
+    }
+}
