@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "aco.h"
+#include "aco_loop.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,25 @@ ACO_EXPORT void aco_bridge_fail(int32_t code, const char* message) __attribute__
 /* Ends the coroutine as cancelled: awaiting its handle throws
  * OperationCanceledException. */
 ACO_EXPORT void aco_bridge_exit_cancelled(void) __attribute__((noreturn));
+
+/* In C, aco_bridge_yield() expands to an inline version: the switch is then
+ * called straight from the caller's loop, with no function return after the
+ * resume (a return the processor's return-stack predictor always gets wrong
+ * across a stack switch). The exported function stays for other callers;
+ * define ACO_BRIDGE_NO_INLINE to use it from C too. */
+#ifndef ACO_BRIDGE_NO_INLINE
+static inline int aco_bridge_yield_inline_(void) {
+    aco_t* co = aco_gtls_co;
+    if (co == NULL || co->main_co == NULL || co->prefix_bytes != sizeof(aco_task_t))
+        return ACO_BRIDGE_NOT_SCHEDULED;
+    aco_task_t* t = (aco_task_t*)((char*)co - sizeof(aco_task_t));
+    t->op = ACO_OP_YIELD;
+    t->status = ACO_BRIDGE_OK;
+    aco_yield1(co);
+    return t->status;
+}
+#define aco_bridge_yield() aco_bridge_yield_inline_()
+#endif
 
 #ifdef __cplusplus
 }

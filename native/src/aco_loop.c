@@ -6,6 +6,7 @@
  * bridge call finds its block from aco_gtls_co by a constant offset.
  */
 #define _GNU_SOURCE
+#define ACO_BRIDGE_NO_INLINE /* this file defines the exported functions */
 #include "aco_loop.h"
 
 #include <stdlib.h>
