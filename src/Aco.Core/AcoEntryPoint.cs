@@ -44,14 +44,18 @@ public readonly record struct AcoEntryPoint
     /// <summary>Whether this is a validated entry point (false for <c>default</c>).</summary>
     public bool IsValid => Address != 0;
 
-    /// <summary>The export <paramref name="name"/> of a library loaded with <see cref="NativeLibrary.Load(string)"/>.</summary>
+    /// <summary>
+    /// The export <paramref name="name"/> of a library of coroutine bodies loaded with
+    /// <see cref="AcoNativeLibrary.LoadBodies"/> (which binds its symbols at load and checks that it uses
+    /// Aco.Core's libaco.so; <see cref="NativeLibrary.Load(string)"/> does neither).
+    /// </summary>
     /// <exception cref="ArgumentException">The handle is zero, there is no such export, or it is not native code.</exception>
     public static AcoEntryPoint FromExport(nint libraryHandle, string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (libraryHandle == 0)
         {
-            throw new ArgumentException("The library handle is zero; load the library with NativeLibrary.Load first.", nameof(libraryHandle));
+            throw new ArgumentException("The library handle is zero; load the library with AcoNativeLibrary.LoadBodies first.", nameof(libraryHandle));
         }
         if (!NativeLibrary.TryGetExport(libraryHandle, name, out var address))
         {

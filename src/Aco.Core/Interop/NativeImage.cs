@@ -15,7 +15,7 @@ internal static unsafe partial class NativeImage
         public nint SymbolAddress;
     }
 
-    [LibraryImport("libc.so.6", EntryPoint = "dladdr")]
+    [LibraryImport(DynamicLinker.Library, EntryPoint = "dladdr")] // libdl.so.2: present on glibc 2.28 too
     private static partial int DlAddr(nint address, DlInfo* info);
 
     /// <summary>The path of the loaded native image that contains <paramref name="address"/>, or null.</summary>
