@@ -9,7 +9,14 @@
  *   aco_bench quick      smaller counts
  *   aco_bench smoke      tiny counts: proves the bench runs (e.g. under qemu)
  *   aco_bench copy       only the copy-stack rows
+ *   aco_bench churn      only the churn rows
  *   aco_bench memory N   only the RSS row for N coroutines
+ *
+ * Anchors run the same rows in the same process, side by side with ours:
+ * Boost.Context's jump_fcontext for the own-stack round trip (when the build
+ * found libboost_context), and libaco 1.2.4 for everything libaco can do (when
+ * the build was given its source: -DACO_BENCH_LIBACO_SOURCE=/path/to/libaco).
+ * An anchor that is not there shows as "n/a".
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -22,16 +29,26 @@
 
 #include "aco.h"
 
+/* What every library under test provides: the libaco 1.2.4 API and the bench
+ * bodies built against it. */
 typedef struct {
+    const char* name;
     void (*thread_init)(aco_cofuncp_t);
     aco_t* (*create)(aco_t*, aco_share_stack_t*, size_t, aco_cofuncp_t, void*);
     void (*resume)(aco_t*);
     void (*destroy)(aco_t*);
     aco_share_stack_t* (*share_stack_new)(size_t);
     void (*share_stack_destroy)(aco_share_stack_t*);
+    aco_cofuncp_t yield_forever, yield_forever_with_stack;
+    aco_t* main_co;
+} core_t;
+
+/* Ours: the core plus what only Aco.NET has. */
+typedef struct {
+    core_t core;
     void (*get_counters)(aco_counters_t*);
     void (*set_share_fpu_env)(int);
-    aco_cofuncp_t yield_forever, yield_forever_with_stack, yield_once_then_exit;
+    aco_cofuncp_t yield_once_then_exit;
     void* (*loop_new)(aco_t*);
     void (*loop_add_stack)(void*, aco_share_stack_t*);
     void* (*loop_spawn)(void*, aco_cofuncp_t, void*, int64_t, size_t);
@@ -41,6 +58,7 @@ typedef struct {
 } api_t;
 
 static api_t api;
+static core_t libaco;          /* the libaco anchor; name == NULL when absent */
 static int quick;
 static size_t scale_down = 1; /* smoke: every count divided by this */
 
@@ -53,24 +71,30 @@ static void* must_sym(void* lib, const char* name) {
     return p;
 }
 
+/* lib: where the aco_* functions are; bodies: where the bench bodies are. */
+static void load_core(core_t* c, const char* name, void* lib, void* bodies) {
+    c->name = name;
+    *(void**)&c->thread_init = must_sym(lib, "aco_thread_init");
+    *(void**)&c->create = must_sym(lib, "aco_create");
+    *(void**)&c->resume = must_sym(lib, "aco_resume");
+    *(void**)&c->destroy = must_sym(lib, "aco_destroy");
+    *(void**)&c->share_stack_new = must_sym(lib, "aco_share_stack_new");
+    *(void**)&c->share_stack_destroy = must_sym(lib, "aco_share_stack_destroy");
+    *(void**)&c->yield_forever = must_sym(bodies, "bench_yield_forever");
+    *(void**)&c->yield_forever_with_stack = must_sym(bodies, "bench_yield_forever_with_stack");
+}
+
 static void load(void) {
-    const char* libaco = getenv("ACO_LIBRARY") ? getenv("ACO_LIBRARY") : ACO_BENCH_LIBACO;
-    void* aco = dlopen(libaco, RTLD_NOW | RTLD_GLOBAL);
+    const char* libaco_path = getenv("ACO_LIBRARY") ? getenv("ACO_LIBRARY") : ACO_BENCH_LIBACO;
+    void* aco = dlopen(libaco_path, RTLD_NOW | RTLD_GLOBAL);
     void* bodies = aco ? dlopen(ACO_BENCH_BODIES, RTLD_NOW) : NULL;
     if (aco == NULL || bodies == NULL) {
         fprintf(stderr, "aco_bench: dlopen failed: %s\n", dlerror());
         exit(2);
     }
-    *(void**)&api.thread_init = must_sym(aco, "aco_thread_init");
-    *(void**)&api.create = must_sym(aco, "aco_create");
-    *(void**)&api.resume = must_sym(aco, "aco_resume");
-    *(void**)&api.destroy = must_sym(aco, "aco_destroy");
-    *(void**)&api.share_stack_new = must_sym(aco, "aco_share_stack_new");
-    *(void**)&api.share_stack_destroy = must_sym(aco, "aco_share_stack_destroy");
+    load_core(&api.core, "Aco.NET", aco, bodies);
     *(void**)&api.get_counters = must_sym(aco, "aco_get_counters");
     *(void**)&api.set_share_fpu_env = must_sym(aco, "aco_set_share_fpu_env");
-    *(void**)&api.yield_forever = must_sym(bodies, "bench_yield_forever");
-    *(void**)&api.yield_forever_with_stack = must_sym(bodies, "bench_yield_forever_with_stack");
     *(void**)&api.yield_once_then_exit = must_sym(bodies, "bench_yield_once_then_exit");
     *(void**)&api.loop_new = must_sym(aco, "aco_loop_new");
     *(void**)&api.loop_add_stack = must_sym(aco, "aco_loop_add_stack");
@@ -78,6 +102,43 @@ static void load(void) {
     *(void**)&api.loop_run = must_sym(aco, "aco_loop_run");
     *(void**)&api.loop_destroy = must_sym(aco, "aco_loop_destroy");
     *(void**)&api.bridge_yield_forever = must_sym(bodies, "bench_bridge_yield_forever");
+#ifdef ACO_BENCH_ANCHOR_LIBACO
+    /* libaco exports the same names as ours. RTLD_DEEPBIND makes its bodies
+     * bind to the libaco they were linked with, not to ours (already global);
+     * dlsym on this handle searches the bodies and then that libaco. */
+    void* anchor = dlopen(ACO_BENCH_ANCHOR_LIBACO, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (anchor != NULL)
+        load_core(&libaco, "libaco", anchor, anchor);
+    else
+        fprintf(stderr, "aco_bench: libaco anchor unavailable: %s\n", dlerror());
+#endif
+}
+
+/* ---- Boost.Context fcontext, loaded by dlopen ------------------------------- */
+
+typedef void* fctx_t;
+typedef struct {
+    fctx_t fctx;
+    void* data;
+} fctx_transfer_t; /* fcontext's transfer_t: returned in rax:rdx */
+static fctx_transfer_t (*jump_fctx)(fctx_t to, void* vp);
+static fctx_t (*make_fctx)(void* sp, size_t size, void (*fn)(fctx_transfer_t));
+
+static int load_fcontext(void) {
+#ifdef ACO_BENCH_FCONTEXT
+    static int state; /* 0: not tried, 1: loaded, -1: unavailable */
+    if (state == 0) {
+        void* lib = dlopen(ACO_BENCH_FCONTEXT, RTLD_NOW | RTLD_LOCAL);
+        if (lib != NULL) {
+            *(void**)&jump_fctx = dlsym(lib, "jump_fcontext");
+            *(void**)&make_fctx = dlsym(lib, "make_fcontext");
+        }
+        state = jump_fctx != NULL && make_fctx != NULL ? 1 : -1;
+    }
+    return state == 1;
+#else
+    return 0;
+#endif
 }
 
 static double now_ns(void) {
@@ -97,8 +158,20 @@ static long rss_bytes(void) {
     return pages_rss * sysconf(_SC_PAGESIZE);
 }
 
-static void row(const char* what, const char* unit, double value, const char* note) {
-    printf("| %-52s | %10.1f %-5s | %s |\n", what, value, unit, note);
+#define NO_ANCHOR (-1.0)
+
+/* One table row: ours, the anchor beside it (NO_ANCHOR: none for this row, or
+ * unavailable on this machine) and ours / anchor. */
+static void row(const char* what, const char* unit, double ours, const char* anchor_name,
+                double anchor, const char* note) {
+    char a[48] = "", ratio[16] = "";
+    if (anchor_name != NULL && anchor >= 0) {
+        snprintf(a, sizeof a, "%.1f %s (%s)", anchor, unit, anchor_name);
+        snprintf(ratio, sizeof ratio, "%.2f×", ours / anchor);
+    } else if (anchor_name != NULL) {
+        snprintf(a, sizeof a, "n/a (%s)", anchor_name);
+    }
+    printf("| %-52s | %9.1f %-2s | %-22s | %-7s | %s |\n", what, ours, unit, a, ratio, note);
     fflush(stdout);
 }
 
@@ -107,38 +180,89 @@ static void row(const char* what, const char* unit, double value, const char* no
 static volatile double fp_sink = 1.0;
 static inline void main_fp_work(void) { fp_sink = fp_sink / 3.0 + 0.1; }
 
-/* One resume + one yield of a coroutine alone on its stack. */
-static void bench_round_trip(aco_t* main_co, int share_fpu_env) {
+static long round_trips(void) { return (quick ? 2000000 : 20000000) / (long)scale_down; }
+
+/* Time per resume + yield of a coroutine alone on its stack. */
+static double time_round_trip(const core_t* c, aco_t* co) {
+    long n = round_trips();
+    main_fp_work();
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++) c->resume(co);
+    return (now_ns() - t0) / (double)n;
+}
+
+/* fcontext: one jump there and one back, the context on its own stack. */
+static void fctx_body(fctx_transfer_t t) {
+    for (;;) t = jump_fctx(t.fctx, NULL);
+}
+
+static double time_fcontext_round_trip(fctx_t* ctx) {
+    long n = round_trips();
+    main_fp_work();
+    fctx_t to = *ctx;
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++) to = jump_fctx(to, NULL).fctx;
+    double dt = (now_ns() - t0) / (double)n;
+    *ctx = to;
+    return dt;
+}
+
+/* Round trips, anchor measured alternately with ours, best of 5 each.
+ * Own FPU env against fcontext (which also keeps MXCSR and the x87 control
+ * word per context); shared FPU env against libaco built to share it. */
+static void bench_round_trip(int share_fpu_env) {
     api.set_share_fpu_env(share_fpu_env);
-    aco_share_stack_t* s = api.share_stack_new(0);
-    aco_t* co = api.create(main_co, s, 0, api.yield_forever, NULL);
+    aco_share_stack_t* s = api.core.share_stack_new(0);
+    aco_t* co = api.core.create(api.core.main_co, s, 0, api.core.yield_forever, NULL);
     api.set_share_fpu_env(0);
-    long n = (quick ? 2000000 : 20000000) / (long)scale_down;
-    double best = 1e30;
+
+    aco_share_stack_t* as = NULL;
+    aco_t* aco = NULL;
+    fctx_t fctx = NULL;
+    void* fstack = NULL;
+    const char* anchor_name = share_fpu_env ? "libaco" : "fcontext";
+    int have_anchor = share_fpu_env ? libaco.name != NULL : load_fcontext();
+    if (have_anchor && share_fpu_env) {
+        as = libaco.share_stack_new(0);
+        aco = libaco.create(libaco.main_co, as, 0, libaco.yield_forever, NULL);
+    } else if (have_anchor) {
+        size_t sz = 256 * 1024;
+        fstack = malloc(sz);
+        fctx = make_fctx((char*)fstack + sz, sz, fctx_body);
+    }
+    double best = 1e30, best_anchor = 1e30;
     for (int rep = 0; rep < 5; rep++) {
-        main_fp_work();
-        double t0 = now_ns();
-        for (long i = 0; i < n; i++) api.resume(co);
-        double dt = (now_ns() - t0) / (double)n;
+        double dt = time_round_trip(&api.core, co);
         if (dt < best) best = dt;
+        if (have_anchor) {
+            dt = share_fpu_env ? time_round_trip(&libaco, aco) : time_fcontext_round_trip(&fctx);
+            if (dt < best_anchor) best_anchor = dt;
+        }
     }
     if (share_fpu_env)
-        row("resume + yield round trip, FPU env shared", "ns", best,
-            "best of 5; aco_set_share_fpu_env(1): no MXCSR read per switch");
+        row("resume + yield round trip, FPU env shared", "ns", best, anchor_name,
+            have_anchor ? best_anchor : NO_ANCHOR,
+            "best of 5; aco_set_share_fpu_env(1); libaco built with ACO_CONFIG_SHARE_FPU_MXCSR_ENV");
     else
-        row("resume + yield round trip, own FPU env (default)", "ns", best,
-            "best of 5; alone on its stack; main's MXCSR flags differ");
-    api.destroy(co);
-    api.share_stack_destroy(s);
+        row("resume + yield round trip, own FPU env (default)", "ns", best, anchor_name,
+            have_anchor ? best_anchor : NO_ANCHOR,
+            "best of 5; alone on its stack; main's MXCSR flags differ; fcontext: jump there and back");
+    api.core.destroy(co);
+    api.core.share_stack_destroy(s);
+    if (aco != NULL) {
+        libaco.destroy(aco);
+        libaco.share_stack_destroy(as);
+    }
+    free(fstack); /* the suspended fcontext is simply dropped */
 }
 
 /* The run loop (aco_loop.h) resuming `count` coroutines round-robin, each
  * doing plain aco_bridge_yield(): the C figure the .NET run loop is held to. */
-static void bench_run_loop(aco_t* main_co, size_t count, size_t stacks) {
-    void* loop = api.loop_new(main_co);
+static void bench_run_loop(size_t count, size_t stacks) {
+    void* loop = api.loop_new(api.core.main_co);
     aco_share_stack_t** s = malloc(stacks * sizeof(*s));
     for (size_t i = 0; i < stacks; i++) {
-        s[i] = api.share_stack_new(64 * 1024);
+        s[i] = api.core.share_stack_new(64 * 1024);
         api.loop_add_stack(loop, s[i]);
     }
     for (size_t i = 0; i < count; i++) api.loop_spawn(loop, api.bridge_yield_forever, NULL, 0, 0);
@@ -155,83 +279,215 @@ static void bench_run_loop(aco_t* main_co, size_t count, size_t stacks) {
     char what[96], note[96];
     snprintf(what, sizeof what, "run loop, %zu ready coroutines, per switch", count);
     snprintf(note, sizeof note, "%zu share stacks; plain aco_bridge_yield(); best of 3", stacks);
-    row(what, "ns", best, note);
+    row(what, "ns", best, NULL, NO_ANCHOR, note);
     api.loop_destroy(loop);
-    for (size_t i = 0; i < stacks; i++) api.share_stack_destroy(s[i]);
+    for (size_t i = 0; i < stacks; i++) api.core.share_stack_destroy(s[i]);
     free(s);
 }
 
 /* Live stack overhead of bench_yield_forever_with_stack beyond its alloca. */
-static size_t calibrate_stack_overhead(aco_t* main_co) {
-    aco_share_stack_t* s = api.share_stack_new(0);
-    aco_t* co = api.create(main_co, s, 0, api.yield_forever_with_stack, (void*)(uintptr_t)256);
-    api.resume(co);
+static size_t calibrate_stack_overhead(void) {
+    aco_share_stack_t* s = api.core.share_stack_new(0);
+    aco_t* co = api.core.create(api.core.main_co, s, 0, api.core.yield_forever_with_stack,
+                                (void*)(uintptr_t)256);
+    api.core.resume(co);
     size_t live = (uintptr_t)s->align_retptr - (uintptr_t)co->reg[ACO_REG_IDX_SP];
-    api.destroy(co);
-    api.share_stack_destroy(s);
+    api.core.destroy(co);
+    api.core.share_stack_destroy(s);
     return live > 256 ? live - 256 : 0;
 }
 
 /* Many coroutines on one share stack, resumed round-robin: every resume saves
- * the previous owner's live stack and restores the next one's. */
-static void bench_copy_stack(aco_t* main_co, size_t target, size_t overhead) {
+ * the previous owner's live stack and restores the next one's. Returns the time
+ * per resume; *live gets the bytes copied each way (ours only: the field). */
+static double time_copy_stack(const core_t* c, size_t count, size_t body, int bare, size_t loops,
+                              size_t* live) {
+    aco_share_stack_t* s = c->share_stack_new(0);
+    aco_t** cos = malloc(count * sizeof(*cos));
+    for (size_t i = 0; i < count; i++)
+        cos[i] = c->create(c->main_co, s, 0, bare ? c->yield_forever : c->yield_forever_with_stack,
+                           (void*)(uintptr_t)body);
+    for (size_t i = 0; i < count; i++) c->resume(cos[i]); /* warm-up: all saved once */
+    double t0 = now_ns();
+    size_t done = 0;
+    while (done < loops)
+        for (size_t i = 0; i < count && done < loops; i++, done++) c->resume(cos[i]);
+    double per = (now_ns() - t0) / (double)done;
+    if (live != NULL) *live = cos[0]->save_stack.max_cpsz;
+    for (size_t i = 0; i < count; i++) c->destroy(cos[i]);
+    free(cos);
+    c->share_stack_destroy(s);
+    return per;
+}
+
+/* libaco's own method and counts (test_aco_benchmark.c); the libaco anchor
+ * runs the same bodies right after ours. */
+static void bench_copy_stack(size_t target, size_t overhead) {
     size_t count = target <= 512 ? 2000000 : target <= 1000 ? 1000000 : 100000;
     if (quick) count /= 20;
     count = count / scale_down > 0 ? count / scale_down : 1;
     if (getenv("ACO_BENCH_COPY_COUNT")) count = (size_t)atol(getenv("ACO_BENCH_COPY_COUNT"));
-    aco_share_stack_t* s = api.share_stack_new(0);
-    aco_t** cos = malloc(count * sizeof(*cos));
     size_t body = target > overhead ? target - overhead : 0;
-    for (size_t i = 0; i < count; i++)
-        cos[i] = api.create(main_co, s, 0, target == 0 ? api.yield_forever : api.yield_forever_with_stack,
-                            (void*)(uintptr_t)body);
-    for (size_t i = 0; i < count; i++) api.resume(cos[i]); /* warm-up: all saved once */
     size_t loops = (quick ? 1000000 : (target <= 1000 ? 20000000 : 4000000)) / scale_down;
-    double t0 = now_ns();
-    size_t done = 0;
-    while (done < loops)
-        for (size_t i = 0; i < count && done < loops; i++, done++) api.resume(cos[i]);
-    double per = (now_ns() - t0) / (double)done;
+    size_t live = 0;
+    double ours = time_copy_stack(&api.core, count, body, target == 0, loops, &live);
+    double anchor = libaco.name != NULL
+                        ? time_copy_stack(&libaco, count, body, target == 0, loops, NULL)
+                        : NO_ANCHOR;
     char what[96], note[128];
-    snprintf(what, sizeof what, "copy-stack round trip, %zu B live stack", cos[0]->save_stack.max_cpsz);
+    snprintf(what, sizeof what, "copy-stack round trip, %zu B live stack", live);
     snprintf(note, sizeof note, "target %zu B; %zu coroutines on one stack, round-robin", target, count);
-    row(what, "ns", per, note);
-    for (size_t i = 0; i < count; i++) api.destroy(cos[i]);
-    free(cos);
-    api.share_stack_destroy(s);
+    row(what, "ns", ours, "libaco", anchor, note);
 }
 
-static void bench_create_destroy(aco_t* main_co) {
-    size_t count = (quick ? 200000 : 2000000) / scale_down;
-    aco_share_stack_t* s = api.share_stack_new(0);
+/* Create all, destroy all (no resume), best of 3: the original create and
+ * destroy rows. */
+static void time_create_destroy(const core_t* c, size_t count, double* create, double* destroy) {
+    aco_share_stack_t* s = c->share_stack_new(0);
     aco_t** cos = malloc(count * sizeof(*cos));
-    double best_create = 1e30, best_destroy = 1e30;
+    *create = *destroy = 1e30;
     for (int rep = 0; rep < 3; rep++) {
         double t0 = now_ns();
-        for (size_t i = 0; i < count; i++) cos[i] = api.create(main_co, s, 0, api.yield_forever, NULL);
+        for (size_t i = 0; i < count; i++) cos[i] = c->create(c->main_co, s, 0, c->yield_forever, NULL);
         double t1 = now_ns();
-        for (size_t i = 0; i < count; i++) api.destroy(cos[i]);
+        for (size_t i = 0; i < count; i++) c->destroy(cos[i]);
         double t2 = now_ns();
-        if ((t1 - t0) / count < best_create) best_create = (t1 - t0) / count;
-        if ((t2 - t1) / count < best_destroy) best_destroy = (t2 - t1) / count;
+        if ((t1 - t0) / count < *create) *create = (t1 - t0) / count;
+        if ((t2 - t1) / count < *destroy) *destroy = (t2 - t1) / count;
     }
+    free(cos);
+    c->share_stack_destroy(s);
+}
+
+static void bench_create_destroy(void) {
+    size_t count = (quick ? 200000 : 2000000) / scale_down;
+    double c, d, ac = NO_ANCHOR, ad = NO_ANCHOR;
+    time_create_destroy(&api.core, count, &c, &d);
+    if (libaco.name != NULL) time_create_destroy(&libaco, count, &ac, &ad);
     char note[96];
     snprintf(note, sizeof note, "%zu coroutines, 64 B initial save stack, best of 3", count);
-    row("aco_create", "ns", best_create, note);
-    row("aco_destroy", "ns", best_destroy, note);
+    row("aco_create", "ns", c, "libaco", ac, note);
+    row("aco_destroy", "ns", d, "libaco", ad, note);
+}
+
+/* ---- churn: libaco's benchmark pattern, round after round ------------------
+ * Each round creates `count` coroutines on one share stack (64 B initial save
+ * stack), resumes each once (a copy each time) and destroys them all. Rounds
+ * after the first reuse memory the first round freed: what a long-running
+ * process that keeps spawning coroutines pays. Each library runs in a fresh
+ * process, so neither inherits the other's heap. */
+
+#define CHURN_ROUNDS 5
+enum { CHURN_CREATE, CHURN_RESUME, CHURN_DESTROY, CHURN_PHASES };
+
+static size_t churn_count(void) { return (quick ? 200000 : 2000000) / scale_down; }
+
+/* t[round][phase]: ns per coroutine. */
+static void time_churn(const core_t* c, double t[CHURN_ROUNDS][CHURN_PHASES]) {
+    size_t count = churn_count();
+    aco_share_stack_t* s = c->share_stack_new(0);
+    aco_t** cos = malloc(count * sizeof(*cos));
+    for (int r = 0; r < CHURN_ROUNDS; r++) {
+        double t0 = now_ns();
+        for (size_t i = 0; i < count; i++) cos[i] = c->create(c->main_co, s, 0, c->yield_forever, NULL);
+        double t1 = now_ns();
+        for (size_t i = 0; i < count; i++) c->resume(cos[i]);
+        double t2 = now_ns();
+        for (size_t i = 0; i < count; i++) c->destroy(cos[i]);
+        double t3 = now_ns();
+        t[r][CHURN_CREATE] = (t1 - t0) / (double)count;
+        t[r][CHURN_RESUME] = (t2 - t1) / (double)count;
+        t[r][CHURN_DESTROY] = (t3 - t2) / (double)count;
+    }
     free(cos);
-    api.share_stack_destroy(s);
+    c->share_stack_destroy(s);
+}
+
+/* Child side: `aco_bench churn-child ours|libaco` prints the figures. */
+static int churn_child(const char* which) {
+    const core_t* c = strcmp(which, "libaco") == 0 ? &libaco : &api.core;
+    if (c->name == NULL) return 3;
+    double t[CHURN_ROUNDS][CHURN_PHASES];
+    time_churn(c, t);
+    for (int r = 0; r < CHURN_ROUNDS; r++)
+        printf("%.3f %.3f %.3f\n", t[r][CHURN_CREATE], t[r][CHURN_RESUME], t[r][CHURN_DESTROY]);
+    return 0;
+}
+
+/* Runs the churn of `which` in a fresh process (in this one when smoke: an
+ * emulator may not exec). Returns 0 if unavailable. */
+static int run_churn(const char* which, int in_process, double t[CHURN_ROUNDS][CHURN_PHASES]) {
+    if (in_process) {
+        const core_t* c = strcmp(which, "libaco") == 0 ? &libaco : &api.core;
+        if (c->name == NULL) return 0;
+        time_churn(c, t);
+        return 1;
+    }
+    int fd[2];
+    if (pipe(fd) != 0) return 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execl("/proc/self/exe", "aco_bench", quick ? "churn-child-quick" : "churn-child", which,
+              (char*)NULL);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE* f = fdopen(fd[0], "r");
+    int ok = f != NULL;
+    for (int r = 0; ok && r < CHURN_ROUNDS; r++)
+        ok = fscanf(f, "%lf %lf %lf", &t[r][0], &t[r][1], &t[r][2]) == 3;
+    if (f != NULL) fclose(f);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        ok = 0;
+    return ok;
+}
+
+static void bench_churn(int in_process) {
+    double o[CHURN_ROUNDS][CHURN_PHASES], a[CHURN_ROUNDS][CHURN_PHASES];
+    if (!run_churn("ours", in_process, o)) {
+        fprintf(stderr, "aco_bench: the churn rows failed\n");
+        exit(2);
+    }
+    int have = run_churn("libaco", in_process, a);
+    static const char* phase[] = {"create", "resume (one copy each)", "destroy"};
+    for (int p = 0; p < CHURN_PHASES; p++) {
+        /* Round 1, then the mean and the worst of the later rounds. */
+        double om = 0, ow = 0, am = 0, aw = 0;
+        for (int r = 1; r < CHURN_ROUNDS; r++) {
+            om += o[r][p] / (CHURN_ROUNDS - 1);
+            am += a[r][p] / (CHURN_ROUNDS - 1);
+            if (o[r][p] > ow) ow = o[r][p];
+            if (have && a[r][p] > aw) aw = a[r][p];
+        }
+        char what[96], note[160];
+        snprintf(what, sizeof what, "churn %s, round 1", phase[p]);
+        snprintf(note, sizeof note, "%zu coroutines per round, 64 B save stack, fresh process",
+                 churn_count());
+        row(what, "ns", o[0][p], "libaco", have ? a[0][p] : NO_ANCHOR, note);
+        snprintf(what, sizeof what, "churn %s, rounds 2-%d", phase[p], CHURN_ROUNDS);
+        if (have)
+            snprintf(note, sizeof note, "mean of rounds 2-%d; worst round: ours %.1f, libaco %.1f",
+                     CHURN_ROUNDS, ow, aw);
+        else
+            snprintf(note, sizeof note, "mean of rounds 2-%d; worst round: %.1f", CHURN_ROUNDS, ow);
+        row(what, "ns", om, "libaco", have ? am : NO_ANCHOR, note);
+    }
 }
 
 /* RSS growth per coroutine with `count` coroutines alive, each having yielded
  * once (so each holds its saved stack), the pointer array included. */
 static void bench_memory(size_t count) {
-    aco_t* main_co = api.create(NULL, NULL, 0, NULL, NULL);
-    aco_share_stack_t* s = api.share_stack_new(0);
+    aco_share_stack_t* s = api.core.share_stack_new(0);
     long before = rss_bytes();
     aco_t** cos = malloc(count * sizeof(*cos));
-    for (size_t i = 0; i < count; i++) cos[i] = api.create(main_co, s, 0, api.yield_forever, NULL);
-    for (size_t i = 0; i < count; i++) api.resume(cos[i]);
+    for (size_t i = 0; i < count; i++)
+        cos[i] = api.core.create(api.core.main_co, s, 0, api.core.yield_forever, NULL);
+    for (size_t i = 0; i < count; i++) api.core.resume(cos[i]);
     long after = rss_bytes();
     aco_counters_t c;
     api.get_counters(&c);
@@ -241,7 +497,7 @@ static void bench_memory(size_t count) {
              "one yield each, 64 B save stack, pointer array included; counters: %lld live, %lld "
              "save-stack bytes",
              (long long)c.live_coroutines, (long long)c.save_stack_bytes);
-    row(what, "B", (double)(after - before) / (double)count, note);
+    row(what, "B", (double)(after - before) / (double)count, NULL, NO_ANCHOR, note);
 }
 
 /* Runs `aco_bench memory count` as a fresh process: a clean heap. */
@@ -261,37 +517,49 @@ static void bench_memory_in_new_process(size_t count) {
     }
 }
 
+static void init_core(core_t* c) {
+    if (c->name == NULL) return;
+    c->thread_init(NULL);
+    c->main_co = c->create(NULL, NULL, 0, NULL, NULL);
+}
+
 int main(int argc, char** argv) {
-    int smoke = argc > 1 && strcmp(argv[1], "smoke") == 0;
-    quick = smoke || (argc > 1 && strcmp(argv[1], "quick") == 0);
+    const char* mode = argc > 1 ? argv[1] : "";
+    int smoke = strcmp(mode, "smoke") == 0;
+    quick = smoke || strcmp(mode, "quick") == 0 || strcmp(mode, "churn-child-quick") == 0;
     if (smoke) scale_down = 100;
-    int only_copy = argc > 1 && strcmp(argv[1], "copy") == 0;
+    int only_copy = strcmp(mode, "copy") == 0;
+    int only_churn = strcmp(mode, "churn") == 0;
     load();
-    api.thread_init(NULL);
-    if (argc > 2 && strcmp(argv[1], "memory") == 0) {
+    init_core(&api.core);
+    init_core(&libaco);
+    if (argc > 2 && strcmp(mode, "memory") == 0) {
         bench_memory((size_t)atol(argv[2]));
         return 0;
     }
-    aco_t* main_co = api.create(NULL, NULL, 0, NULL, NULL);
+    if (argc > 2 && strncmp(mode, "churn-child", 11) == 0) return churn_child(argv[2]);
 
-    printf("| benchmark | result | notes |\n|---|---:|---|\n");
-    if (!only_copy) {
-        bench_round_trip(main_co, 0);
-        bench_round_trip(main_co, 1);
-        bench_run_loop(main_co, 1, 1);
-        bench_run_loop(main_co, 1000, 1000);
-        bench_run_loop(main_co, (quick ? 10000 : 100000) / scale_down, 64);
+    printf("| benchmark | ours | anchor | ours/anchor | notes |\n|---|---:|---:|---:|---|\n");
+    if (!only_copy && !only_churn) {
+        bench_round_trip(0);
+        bench_round_trip(1);
+        bench_run_loop(1, 1);
+        bench_run_loop(1000, 1000);
+        bench_run_loop((quick ? 10000 : 100000) / scale_down, 64);
     }
-    size_t overhead = calibrate_stack_overhead(main_co);
-    static const size_t sizes[] = {0, 64, 120, 256, 512, 1000, 2000, 4000, 8000};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) bench_copy_stack(main_co, sizes[i], overhead);
+    if (!only_churn) {
+        size_t overhead = calibrate_stack_overhead();
+        static const size_t sizes[] = {0, 64, 120, 256, 512, 1000, 2000, 4000, 8000};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) bench_copy_stack(sizes[i], overhead);
+    }
     if (only_copy) return 0;
-    bench_create_destroy(main_co);
+    if (!only_churn) bench_create_destroy();
+    bench_churn(smoke);
+    if (only_churn) return 0;
     if (smoke)
         bench_memory(100000 / scale_down); /* in process: an emulator may not exec */
     else
         bench_memory_in_new_process(quick ? 100000 : 1000000);
     if (!quick) bench_memory_in_new_process(10000000);
-    api.destroy(main_co);
     return 0;
 }
