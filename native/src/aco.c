@@ -52,10 +52,13 @@ static pthread_once_t aco_counter_key_once = PTHREAD_ONCE_INIT;
 
 /* ---- per-thread state ---------------------------------------------------- */
 
+struct aco_block_cache;
+
 typedef struct {
     uint32_t fpu_env[2]; /* x87 control word, MXCSR: what new coroutines start with */
     aco_cofuncp_t last_word_fp;
     aco_counter_block* counters;
+    struct aco_block_cache* block_cache; /* destroyed coroutines' blocks; NULL until one */
     char initialized;
     char return_means_exit;
     char share_fpu_env_set; /* share_fpu_env was set explicitly */
@@ -123,6 +126,167 @@ void aco_get_counters(aco_counters_t* out) {
     out->live_share_stacks = sum[ACO_CT_SHARE_STACKS];
     out->save_stack_bytes = sum[ACO_CT_SAVE_BYTES];
     out->copied_bytes = sum[ACO_CT_COPIED_BYTES];
+}
+
+/* ---- per-thread cache of coroutine blocks ----------------------------------
+ * A coroutine is one block: [prefix][aco_t][initial save stack]. aco_destroy
+ * gives the block to its thread's cache instead of free(), and aco_create takes
+ * one of the same size from there before calling malloc.
+ *
+ * Why: freeing millions of blocks in a row lets malloc coalesce them into the
+ * top of its heap and return that to the kernel; the next round of creates
+ * then faults every page in again (measured: one page fault per ~16 creates,
+ * create 2x libaco's time in every churn round after the first). The cache
+ * keeps the memory and the pages mapped, as a pool allocator does.
+ *
+ * The cache is a stack of block pointers per size (LIFO: the block destroyed
+ * last, the warmest, is reused first), an array rather than a list threaded
+ * through the blocks, so that taking a block never waits for a cold block to
+ * load. A few sizes are kept (aco_create's default, the run loop's); blocks of
+ * any other size go back to malloc. A thread's cache is freed when it exits or
+ * calls aco_thread_release_free_blocks().
+ *
+ * Cached blocks stay poisoned for AddressSanitizer and inaccessible for
+ * valgrind, so a use after aco_destroy is still reported. */
+
+#define ACO_BLOCK_SIZES 4
+#define ACO_BLOCK_STACK_INITIAL 256
+#define ACO_BLOCK_PREFETCH_AHEAD 8
+
+typedef struct {
+    size_t bytes; /* size of every block here; 0: not yet used */
+    size_t n;     /* blocks held */
+    size_t cap;   /* capacity of `blocks` */
+    void** blocks;
+} aco_block_stack;
+
+typedef struct aco_block_cache {
+    aco_block_stack size[ACO_BLOCK_SIZES];
+} aco_block_cache;
+
+static pthread_key_t aco_block_cache_key;
+static pthread_once_t aco_block_cache_key_once = PTHREAD_ONCE_INIT;
+
+static inline void aco_block_poison(void* p, size_t bytes) {
+    (void)p;
+    (void)bytes;
+#ifdef ACO_ASAN
+    __asan_poison_memory_region(p, bytes);
+#endif
+#ifdef ACO_USE_VALGRIND
+    if (aco_on_valgrind) VALGRIND_MAKE_MEM_NOACCESS(p, bytes);
+#endif
+}
+
+static inline void aco_block_unpoison(void* p, size_t bytes) {
+    (void)p;
+    (void)bytes;
+#ifdef ACO_ASAN
+    __asan_unpoison_memory_region(p, bytes);
+#endif
+#ifdef ACO_USE_VALGRIND
+    if (aco_on_valgrind) VALGRIND_MAKE_MEM_UNDEFINED(p, bytes);
+#endif
+}
+
+static void aco_block_cache_release(aco_block_cache* c) {
+    for (int i = 0; i < ACO_BLOCK_SIZES; i++) {
+        aco_block_stack* st = &c->size[i];
+        for (size_t k = 0; k < st->n; k++) {
+            aco_block_unpoison(st->blocks[k], st->bytes);
+            free(st->blocks[k]);
+        }
+        free(st->blocks);
+        memset(st, 0, sizeof(*st));
+    }
+}
+
+static void aco_block_cache_exit(void* p) {
+    aco_block_cache_release(p);
+    free(p);
+    aco_tls.block_cache = NULL;
+}
+
+static void aco_block_cache_key_create(void) {
+    aco_assert(pthread_key_create(&aco_block_cache_key, aco_block_cache_exit) == 0);
+}
+
+void aco_thread_release_free_blocks(void) {
+    if (aco_tls.block_cache != NULL) aco_block_cache_release(aco_tls.block_cache);
+}
+
+/* A block of `bytes` bytes: from the cache when it has one, else malloc. */
+static inline void* aco_block_take(size_t bytes) {
+    aco_block_cache* c = aco_tls.block_cache;
+    if (c != NULL) {
+        for (int i = 0; i < ACO_BLOCK_SIZES; i++) {
+            aco_block_stack* st = &c->size[i];
+            if (st->bytes == bytes && st->n > 0) {
+                void* p = st->blocks[--st->n];
+                /* Creates come in bursts, and each writes its whole aco_t into
+                 * a block that is cold by then: start fetching the aco_t of a
+                 * block a few creates ahead. */
+                if (st->n >= ACO_BLOCK_PREFETCH_AHEAD) {
+                    const char* next = st->blocks[st->n - ACO_BLOCK_PREFETCH_AHEAD];
+                    for (size_t off = 0; off < bytes && off < sizeof(aco_t) + 64; off += 64)
+                        __builtin_prefetch(next + off, 1);
+                }
+                aco_block_unpoison(p, bytes);
+                return p;
+            }
+        }
+    }
+    return malloc(bytes);
+}
+
+/* Slow path of aco_block_give: makes room for one more block in st, creating
+ * the thread's cache first when c is NULL. Returns the stack to push on, or
+ * NULL when the block should go back to malloc. */
+__attribute__((noinline)) static aco_block_stack* aco_block_make_room(aco_block_cache* c,
+                                                                      aco_block_stack* st,
+                                                                      size_t bytes) {
+    if (c == NULL) {
+        pthread_once(&aco_block_cache_key_once, aco_block_cache_key_create);
+        c = calloc(1, sizeof(*c));
+        if (c == NULL || pthread_setspecific(aco_block_cache_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+        aco_tls.block_cache = c;
+    }
+    if (st == NULL) {
+        /* A size not seen yet: take a stack that holds nothing. */
+        for (int i = 0; i < ACO_BLOCK_SIZES && st == NULL; i++)
+            if (c->size[i].n == 0) st = &c->size[i];
+        if (st == NULL) return NULL;
+        st->bytes = bytes;
+    }
+    if (st->n == st->cap) {
+        size_t cap = st->cap != 0 ? st->cap * 2 : ACO_BLOCK_STACK_INITIAL;
+        void** blocks = realloc(st->blocks, cap * sizeof(void*));
+        if (blocks == NULL) return NULL;
+        st->blocks = blocks;
+        st->cap = cap;
+    }
+    return st;
+}
+
+/* Takes back a block that aco_block_take gave out. */
+static inline void aco_block_give(void* p, size_t bytes) {
+    aco_block_cache* c = aco_tls.block_cache;
+    aco_block_stack* st = NULL;
+    if (c != NULL)
+        for (int i = 0; i < ACO_BLOCK_SIZES && st == NULL; i++)
+            if (c->size[i].bytes == bytes) st = &c->size[i];
+    if (aco_unlikely(st == NULL || st->n == st->cap)) {
+        st = aco_block_make_room(c, st, bytes);
+        if (st == NULL) {
+            free(p);
+            return;
+        }
+    }
+    aco_block_poison(p, bytes);
+    st->blocks[st->n++] = p;
 }
 
 /* ---- thread init and the last word ---------------------------------------- */
@@ -266,6 +430,19 @@ static void aco_asan_entry_(void);
  * one malloc per coroutine, and the bytes a resume touches are adjacent. */
 static inline void* aco_inline_save_stack(aco_t* co) { return co + 1; }
 
+/* Bytes the block reserves for an initial save stack of sz bytes: whole 16-byte
+ * units, at least one, so that the area can record its own size once the save
+ * stack has moved out of it (see aco_save_stack_grow). */
+static inline size_t aco_inline_bytes(size_t sz) { return sz <= 16 ? 16 : (sz + 15) & ~(size_t)15; }
+
+/* Size of co's block: prefix, aco_t and the inline save-stack area. */
+static inline size_t aco_block_bytes(aco_t* co) {
+    size_t inline_bytes = co->save_stack.ptr == aco_inline_save_stack(co)
+                              ? aco_inline_bytes(co->save_stack.sz)
+                              : *(size_t*)aco_inline_save_stack(co);
+    return co->prefix_bytes + sizeof(aco_t) + inline_bytes;
+}
+
 static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack,
                                   size_t save_stack_sz, aco_cofuncp_t fp, void* arg,
                                   size_t prefix_bytes);
@@ -302,9 +479,9 @@ static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack
     aco_assertptr(share_stack);
     aco_assertptr((void*)fp);
     if (save_stack_sz == 0) save_stack_sz = ACO_DEFAULT_SAVE_STACK_SIZE;
-    aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t) - prefix_bytes);
+    aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t) - prefix_bytes - 16);
 
-    char* block = malloc(prefix_bytes + sizeof(aco_t) + save_stack_sz);
+    char* block = aco_block_take(prefix_bytes + sizeof(aco_t) + aco_inline_bytes(save_stack_sz));
     aco_assertalloc_ptr(block);
     memset(block, 0, prefix_bytes + sizeof(aco_t));
     aco_t* p = (aco_t*)(block + prefix_bytes);
@@ -337,7 +514,10 @@ __attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need
         aco_assert(sz <= SIZE_MAX / 2);
         sz <<= 1;
     }
-    if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
+    if (co->save_stack.ptr != aco_inline_save_stack(co))
+        free(co->save_stack.ptr);
+    else /* the block's size must stay known to aco_destroy */
+        *(size_t*)aco_inline_save_stack(co) = aco_inline_bytes(co->save_stack.sz);
     co->save_stack.ptr = malloc(sz);
     aco_assertalloc_ptr(co->save_stack.ptr);
     aco_count(ACO_CT_SAVE_BYTES, (int64_t)sz - (int64_t)co->save_stack.sz);
@@ -433,10 +613,11 @@ void aco_destroy(aco_t* co) {
         co->share_stack->owner = NULL;
         co->share_stack->align_validsz = 0;
     }
+    size_t block_bytes = aco_block_bytes(co);
     if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
     aco_count(ACO_CT_SAVE_BYTES, -(int64_t)co->save_stack.sz);
     aco_count(ACO_CT_COROUTINES, -1);
-    free((char*)co - co->prefix_bytes);
+    aco_block_give((char*)co - co->prefix_bytes, block_bytes);
 }
 
 size_t aco_get_stack_hwm(const aco_t* co) {
