@@ -2,7 +2,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Aco.Hosting;
 
-/// <summary>Unhealthy when a scheduler thread has died, or a turn took longer than the threshold since the last check.</summary>
+/// <summary>
+/// Unhealthy when a scheduler thread has died, a sleeper is overdue beyond the threshold, or a turn took longer
+/// than the threshold since the last check.
+/// </summary>
 internal sealed class AcoHealthCheck(AcoSchedulerPool pool) : IHealthCheck
 {
     private long _longTurnsSeen;

@@ -47,11 +47,32 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
 
     public Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
 
-    public void RegisterHandler(int id, AcoSyncHandler handler) => Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler));
+    public void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false)
+    {
+        ThrowIfTaken(replace, s => s.IsHandlerRegistered(id), "handler", id);
+        Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler, replace: true));
+    }
 
-    public void RegisterHandler(int id, AcoAsyncHandler handler) => Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler));
+    public void RegisterHandler(int id, AcoAsyncHandler handler, bool replace = false)
+    {
+        ThrowIfTaken(replace, s => s.IsHandlerRegistered(id), "handler", id);
+        Array.ForEach(_schedulers, s => s.RegisterHandler(id, handler, replace: true));
+    }
 
-    public void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel) => Array.ForEach(_schedulers, s => s.RegisterChannel(id, channel));
+    public void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel, bool replace = false)
+    {
+        ThrowIfTaken(replace, s => s.IsChannelRegistered(id), "channel", id);
+        Array.ForEach(_schedulers, s => s.RegisterChannel(id, channel, replace: true));
+    }
+
+    /// <summary>All or nothing: a taken id is refused before any scheduler registers it.</summary>
+    private void ThrowIfTaken(bool replace, Func<AcoScheduler, bool> isTaken, string what, int id)
+    {
+        if (!replace && _schedulers.Any(isTaken))
+        {
+            throw new InvalidOperationException($"A {what} is registered under id {id} already; pass replace: true to replace it.");
+        }
+    }
 
     public async Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100) =>
         await Task.WhenAll(_schedulers.Select(s => s.GetSnapshotAsync(maxCoroutinesEach))).ConfigureAwait(false);
@@ -153,13 +174,18 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
         }
     }
 
-    /// <summary>Health: no scheduler failed, no long turn since the last check.</summary>
+    /// <summary>Health: no scheduler failed, no sleeper overdue beyond the threshold, no long turn since the last check.</summary>
     internal (bool Healthy, string Description) Health(ref long longTurnsSeen)
     {
         var failed = _schedulers.Where(s => s.Completion.IsFaulted || (s.Completion.IsCompleted && Volatile.Read(ref _stopped) == 0)).ToList();
         if (failed.Count > 0)
         {
             return (false, $"scheduler thread(s) ended unexpectedly: {string.Join(", ", failed.Select(s => s.Options.Name))}");
+        }
+        var overdue = _schedulers.Where(s => s.SleepersOverdue > _options.SleeperOverdueThreshold).ToList();
+        if (overdue.Count > 0)
+        {
+            return (false, $"sleepers overdue on {string.Join(", ", overdue.Select(s => $"{s.Options.Name} ({s.SleepersOverdue.TotalMilliseconds:F0} ms)"))}, threshold {_options.SleeperOverdueThreshold.TotalMilliseconds:F0} ms");
         }
         var turns = LongTurns;
         var previous = Interlocked.Exchange(ref longTurnsSeen, turns);

@@ -44,6 +44,13 @@ public sealed class AcoSchedulerPoolOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan LongTurnThreshold { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The health check turns unhealthy when a scheduler's earliest sleeper is overdue by more than this
+    /// (a scheduler that is stuck or starved, instead of a silent stall). Default 1 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan SleeperOverdueThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
     internal AcoSchedulerOptions ToSchedulerOptions(int index, IAcoSchedulerObserver observer, TimeProvider timeProvider) => new()
     {
         Name = $"aco-scheduler-{index}",

@@ -28,13 +28,16 @@ public interface IAcoSchedulerPool
     Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default);
 
     /// <summary>Registers a synchronous handler on every scheduler.</summary>
-    void RegisterHandler(int id, AcoSyncHandler handler);
+    /// <exception cref="InvalidOperationException">The id is taken on a scheduler and <paramref name="replace"/> is false (nothing is registered then).</exception>
+    void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false);
 
     /// <summary>Registers an asynchronous handler on every scheduler.</summary>
-    void RegisterHandler(int id, AcoAsyncHandler handler);
+    /// <exception cref="InvalidOperationException">The id is taken on a scheduler and <paramref name="replace"/> is false (nothing is registered then).</exception>
+    void RegisterHandler(int id, AcoAsyncHandler handler, bool replace = false);
 
     /// <summary>Bridges a channel on every scheduler.</summary>
-    void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel);
+    /// <exception cref="InvalidOperationException">The id is taken on a scheduler and <paramref name="replace"/> is false (nothing is registered then).</exception>
+    void RegisterChannel(int id, System.Threading.Channels.Channel<long> channel, bool replace = false);
 
     /// <summary>Snapshots of all schedulers.</summary>
     Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100);

@@ -37,10 +37,45 @@ public sealed class AcoCoroutineHandle
 
     internal CancellationTokenSource? Cancellation { get; set; }
 
+    /// <summary>The native control block while the coroutine lives (scheduler thread only).</summary>
+    internal nint Task { get; set; }
+
     internal CancellationTokenRegistration Registration { get; set; }
 
-    internal Channel<(long Value, nint Task, long Seq)> Values =>
-        LazyInitializer.EnsureInitialized(ref _values, () => Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }));
+    private bool _ended;
+
+    /// <summary>
+    /// The values yielded and not yet taken. Created on first use, by the reader or the first yield; if
+    /// the coroutine has ended by then, it is created complete, so a late reader ends instead of waiting.
+    /// </summary>
+    internal Channel<(long Value, nint Task, long Seq)> Values
+    {
+        get
+        {
+            lock (_completion) // private: no caller can hold it
+            {
+                if (_values is null)
+                {
+                    _values = Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                    if (_ended)
+                    {
+                        _values.Writer.TryComplete();
+                    }
+                }
+                return _values;
+            }
+        }
+    }
+
+    /// <summary>No more values: the coroutine has ended (its values already yielded stay readable).</summary>
+    private void EndValues()
+    {
+        lock (_completion)
+        {
+            _ended = true;
+            _values?.Writer.TryComplete();
+        }
+    }
 
     /// <summary>
     /// The values the coroutine yields with <c>aco_bridge_yield_value</c>, each exactly once, in order.
@@ -62,21 +97,21 @@ public sealed class AcoCoroutineHandle
 
     internal void SetResult(long value)
     {
-        _values?.Writer.TryComplete();
+        EndValues();
         _completion.TrySetResult(value);
         Dispose();
     }
 
     internal void SetException(Exception error)
     {
-        _values?.Writer.TryComplete();
+        EndValues();
         _completion.TrySetException(error);
         Dispose();
     }
 
     internal void SetCanceled()
     {
-        _values?.Writer.TryComplete();
+        EndValues();
         _completion.TrySetCanceled();
         Dispose();
     }

@@ -21,17 +21,35 @@ public sealed unsafe partial class AcoScheduler
     /// Registers <paramref name="handler"/> under <paramref name="id"/> for <c>aco_bridge_call</c>. It runs on the
     /// scheduler thread with spans over the coroutine's own buffers (no copy); the coroutine continues in the same turn.
     /// </summary>
-    public void RegisterHandler(int id, AcoSyncHandler handler) => SetEntry(ref _handlers, id, handler);
+    /// <param name="id">The handler id the coroutine passes (0 to 1,048,575).</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="replace">Replace a handler already registered under <paramref name="id"/> instead of throwing.</param>
+    /// <exception cref="InvalidOperationException">A handler is registered under <paramref name="id"/> already and <paramref name="replace"/> is false.</exception>
+    public void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false) => SetEntry(ref _handlers, id, handler, replace, "handler");
 
     /// <summary>
     /// Registers <paramref name="handler"/> under <paramref name="id"/> for <c>aco_bridge_call</c>. When its
     /// <see cref="ValueTask{TResult}"/> completes at once the coroutine continues in the same turn; otherwise it
     /// waits (parked) and is resumed when the handler completes.
     /// </summary>
-    public void RegisterHandler(int id, AcoAsyncHandler handler) => SetEntry(ref _handlers, id, handler);
+    /// <param name="id">The handler id the coroutine passes (0 to 1,048,575).</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="replace">Replace a handler already registered under <paramref name="id"/> instead of throwing.</param>
+    /// <exception cref="InvalidOperationException">A handler is registered under <paramref name="id"/> already and <paramref name="replace"/> is false.</exception>
+    public void RegisterHandler(int id, AcoAsyncHandler handler, bool replace = false) => SetEntry(ref _handlers, id, handler, replace, "handler");
 
     /// <summary>Bridges <paramref name="channel"/> as channel <paramref name="id"/> for <c>aco_bridge_send</c> / <c>aco_bridge_receive</c>.</summary>
-    public void RegisterChannel(int id, Channel<long> channel) => SetEntry(ref _channels, id, channel);
+    /// <param name="id">The channel id the coroutine passes (0 to 1,048,575).</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="replace">Replace a channel already registered under <paramref name="id"/> instead of throwing.</param>
+    /// <exception cref="InvalidOperationException">A channel is registered under <paramref name="id"/> already and <paramref name="replace"/> is false.</exception>
+    public void RegisterChannel(int id, Channel<long> channel, bool replace = false) => SetEntry(ref _channels, id, channel, replace, "channel");
+
+    /// <summary>Whether a handler is registered under <paramref name="id"/>.</summary>
+    public bool IsHandlerRegistered(int id) => Lookup(Volatile.Read(ref _handlers), id) is not null;
+
+    /// <summary>Whether a channel is registered under <paramref name="id"/>.</summary>
+    public bool IsChannelRegistered(int id) => Lookup(Volatile.Read(ref _channels), id) is not null;
 
     /// <summary>Registers an operation a native coroutine can wait for with <c>aco_bridge_await(id, &amp;value)</c>.</summary>
     /// <returns>The operation's id.</returns>
@@ -43,13 +61,17 @@ public sealed unsafe partial class AcoScheduler
         return id;
     }
 
-    private void SetEntry<T>(ref T?[] table, int id, T value) where T : class
+    private void SetEntry<T>(ref T?[] table, int id, T value, bool replace, string what) where T : class
     {
         ArgumentNullException.ThrowIfNull(value);
         ArgumentOutOfRangeException.ThrowIfNegative(id);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(id, MaxId);
         lock (_registrationLock)
         {
+            if (!replace && Lookup(table, id) is not null)
+            {
+                throw new InvalidOperationException($"A {what} is registered under id {id} already; pass replace: true to replace it.");
+            }
             var copy = new T?[Math.Max(table.Length, id + 1)];
             table.CopyTo(copy, 0);
             copy[id] = value;
@@ -80,7 +102,7 @@ public sealed unsafe partial class AcoScheduler
             {
                 status = BridgeStatus.Error; // a throwing handler fails the call, never the scheduler
             }
-            Answer(t, status, front: true);
+            Answer(t, status);
             return;
         }
         if (entry is AcoAsyncHandler handler)
@@ -95,7 +117,7 @@ public sealed unsafe partial class AcoScheduler
             catch (Exception)
             {
                 call.Return();
-                Answer(t, BridgeStatus.Error, front: true);
+                Answer(t, BridgeStatus.Error);
                 return;
             }
             if (pending.IsCompleted)
@@ -108,7 +130,7 @@ public sealed unsafe partial class AcoScheduler
             _ = CompleteCallLater(pending, (nint)t, seq, call);
             return;
         }
-        Answer(t, BridgeStatus.Error, front: true); // no such handler
+        Answer(t, BridgeStatus.Error); // no such handler
     }
 
     private static (BridgeStatus Status, int Written) Outcome(ValueTask<int> completed)
@@ -140,7 +162,7 @@ public sealed unsafe partial class AcoScheduler
             t->OutLength = (uint)written;
         }
         call.Return();
-        Answer(t, status, front: true);
+        Answer(t, status);
     }
 
     // ---- channels ------------------------------------------------------------------------
@@ -150,18 +172,18 @@ public sealed unsafe partial class AcoScheduler
         var channel = Lookup(Volatile.Read(ref _channels), t->Code);
         if (channel is null)
         {
-            Answer(t, BridgeStatus.Error, front: true);
+            Answer(t, BridgeStatus.Error);
             return;
         }
         if (channel.Reader.TryRead(out var value))
         {
             t->Value = value;
-            Answer(t, BridgeStatus.Ok, front: true);
+            Answer(t, BridgeStatus.Ok);
             return;
         }
         if (channel.Reader.Completion.IsCompleted)
         {
-            Answer(t, BridgeStatus.Closed, front: true);
+            Answer(t, BridgeStatus.Closed);
             return;
         }
         RetryWhen(channel.Reader.WaitToReadAsync(TokenFor(t)), t);
@@ -172,17 +194,17 @@ public sealed unsafe partial class AcoScheduler
         var channel = Lookup(Volatile.Read(ref _channels), t->Code);
         if (channel is null)
         {
-            Answer(t, BridgeStatus.Error, front: true);
+            Answer(t, BridgeStatus.Error);
             return;
         }
         if (channel.Writer.TryWrite(t->Value))
         {
-            Answer(t, BridgeStatus.Ok, front: true);
+            Answer(t, BridgeStatus.Ok);
             return;
         }
         if (channel.Reader.Completion.IsCompleted)
         {
-            Answer(t, BridgeStatus.Closed, front: true);
+            Answer(t, BridgeStatus.Closed);
             return;
         }
         RetryWhen(channel.Writer.WaitToWriteAsync(TokenFor(t)), t);
@@ -203,7 +225,7 @@ public sealed unsafe partial class AcoScheduler
         }
         catch (Exception)
         {
-            Answer(t, t->Cancel != 0 || _stopping.IsCancellationRequested ? BridgeStatus.Cancelled : BridgeStatus.Error, front: true);
+            Answer(t, t->Cancel != 0 || _stopping.IsCancellationRequested ? BridgeStatus.Cancelled : BridgeStatus.Error);
             return;
         }
         if (more)
@@ -212,7 +234,7 @@ public sealed unsafe partial class AcoScheduler
         }
         else
         {
-            Answer(t, BridgeStatus.Closed, front: true);
+            Answer(t, BridgeStatus.Closed);
         }
     }
 
@@ -223,7 +245,7 @@ public sealed unsafe partial class AcoScheduler
         var id = t->Value;
         if (!_operations.TryGetValue(id, out var operation))
         {
-            Answer(t, BridgeStatus.Error, front: true);
+            Answer(t, BridgeStatus.Error);
             return;
         }
         if (!operation.IsCompleted)
@@ -235,11 +257,11 @@ public sealed unsafe partial class AcoScheduler
         if (operation.IsCompletedSuccessfully)
         {
             t->Value = operation.Result;
-            Answer(t, BridgeStatus.Ok, front: true);
+            Answer(t, BridgeStatus.Ok);
         }
         else
         {
-            Answer(t, operation.IsCanceled ? BridgeStatus.Cancelled : BridgeStatus.Error, front: true);
+            Answer(t, operation.IsCanceled ? BridgeStatus.Cancelled : BridgeStatus.Error);
         }
     }
 
@@ -249,7 +271,7 @@ public sealed unsafe partial class AcoScheduler
     {
         if (t->Id == 0 || !_handles.TryGetValue(t->Id, out var handle))
         {
-            Answer(t, BridgeStatus.Ok, front: true); // nobody can read it: dropped
+            Answer(t, BridgeStatus.Ok); // nobody can read it: dropped
             return;
         }
         // The coroutine waits until the reader takes the value (it posts the wake-up).

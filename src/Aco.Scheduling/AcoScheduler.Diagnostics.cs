@@ -31,7 +31,7 @@ public sealed unsafe partial class AcoScheduler
         {
             list.Add(Describe(t, AcoCoroutineState.Ready));
         }
-        foreach (var ptr in _parked.Keys.Concat(_sleepers.UnorderedItems.Select(s => s.Element)))
+        foreach (var ptr in _parked.Keys.Concat(_sleepers.Tasks()))
         {
             if (list.Count >= max)
             {

@@ -95,13 +95,17 @@ public sealed partial class AcoScheduler
         }
         else if (!TryPost(new InboxItem(InboxKind.Work) { Work = work }))
         {
-            // The scheduler has stopped: a continuation that arrives now (say, of a timer a
-            // managed coroutine awaited) still runs, on the thread pool, rather than being lost
-            // or throwing into whatever thread completed it.
-            var late = work;
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Item1.Invoke(s.Item2), (late, this), preferLocal: false);
+            RunLate(work);
         }
     }
+
+    /// <summary>
+    /// The scheduler has stopped: a continuation that arrives now (say, of a timer a managed coroutine
+    /// awaited) still runs, on the thread pool, rather than being lost or throwing into whatever thread
+    /// completed it.
+    /// </summary>
+    private void RunLate(in WorkItem work) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Item1.Invoke(s.Item2), (work, this), preferLocal: false);
 
     private int RunManaged()
     {

@@ -15,11 +15,12 @@ public sealed unsafe partial class AcoScheduler
     private long _parkSeq;
 
     // Sleeping tasks are not parked: they live only in this heap (16 bytes each), keyed by
-    // their deadline. An entry leaves it when due, or when its task is cancelled (Remove), so
-    // it never goes stale and needs no sequence number.
-    private readonly PriorityQueue<nint, long> _sleepers = new();
+    // their deadline; a cancelled sleeper leaves it in O(log n) (see SleeperHeap).
+    private readonly SleeperHeap _sleepers = new();
     private readonly ITimer _timer;
-    private long _timerDue = long.MaxValue;
+    private long _timerDue = long.MaxValue; // what the timer is armed for, as far as this thread knows
+    private int _timerFired;                // set by the timer's callback, cleared by FireTimers
+    private long _earliestSleeperDue = long.MaxValue; // published for other threads (SleepersOverdue)
 
     private NativeTask** _batch;
     private LoopStats* _loopStats; // read directly: no call per look
@@ -51,9 +52,9 @@ public sealed unsafe partial class AcoScheduler
                 EndTask((NativeTask*)task, TaskEnd.Destroyed);
                 DestroyedAtStop++;
             }
-            while (_sleepers.TryDequeue(out var sleeper, out _))
+            while (_sleepers.TryTakeAny(out var sleeper))
             {
-                EndTask((NativeTask*)sleeper, TaskEnd.Destroyed);
+                EndTask(sleeper, TaskEnd.Destroyed);
                 DestroyedAtStop++;
             }
             for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
@@ -83,9 +84,10 @@ public sealed unsafe partial class AcoScheduler
     private void SpawnNative(nint entry, nint argument, AcoCoroutineHandle? handle)
     {
         var id = handle?.Id ?? 0;
-        LoopNative.Spawn(_loop, entry, argument, id, (nuint)_options.InitialSaveStackSize);
+        var task = LoopNative.Spawn(_loop, entry, argument, id, (nuint)_options.InitialSaveStackSize);
         if (handle is not null)
         {
+            handle.Task = (nint)task;
             _handles.Add(id, handle);
         }
         Bump(ref _spawnedNative);
@@ -103,7 +105,7 @@ public sealed unsafe partial class AcoScheduler
         }
         var resumesBefore = stats->Resumes;
         var started = Stopwatch.GetTimestamp();
-        // Requests answered at once put their task at the front: it continues in the same turn.
+        // Requests answered at once go to the back of the queue: they continue in this turn while budget is left.
         while (budget > 0 && stats->Ready > 0)
         {
             var before = stats->Resumes;
@@ -155,7 +157,7 @@ public sealed unsafe partial class AcoScheduler
         if (t->Cancel != 0)
         {
             // Cancellation was requested: every request is answered "cancelled" right away.
-            Answer(t, BridgeStatus.Cancelled, front: true);
+            Answer(t, BridgeStatus.Cancelled);
             return;
         }
         switch (t->Op)
@@ -179,22 +181,20 @@ public sealed unsafe partial class AcoScheduler
                 YieldValue(t);
                 break;
             default:
-                Answer(t, BridgeStatus.Error, front: true);
+                Answer(t, BridgeStatus.Error);
                 break;
         }
     }
 
-    private void Answer(NativeTask* t, BridgeStatus status, bool front)
+    /// <summary>
+    /// Answers a request: the task goes to the back of the ready queue, even when the answer was
+    /// immediate, so a coroutine that keeps asking (say, a cancelled one in a loop) never takes the
+    /// turn of one that waits behind it. The run loop still resumes it in the same turn if budget is left.
+    /// </summary>
+    private void Answer(NativeTask* t, BridgeStatus status)
     {
         t->Status = status;
-        if (front)
-        {
-            LoopNative.ReadyFront(_loop, t);
-        }
-        else
-        {
-            LoopNative.Ready(_loop, t);
-        }
+        LoopNative.Ready(_loop, t);
     }
 
     private long Park(NativeTask* t)
@@ -228,7 +228,7 @@ public sealed unsafe partial class AcoScheduler
             return;
         }
         t->Value = item.Value;
-        Answer(t, item.Status, front: false);
+        Answer(t, item.Status);
     }
 
     /// <summary>Marker status for "serve the request again".</summary>
@@ -286,48 +286,35 @@ public sealed unsafe partial class AcoScheduler
     private static string FailureMessage(NativeTask* t) =>
         t->In == null ? "" : Marshal.PtrToStringUTF8((nint)t->In, (int)t->InLength);
 
+    /// <summary>
+    /// Cancels one coroutine in O(1) (O(log n) for a sleeper): its handle knows its control block, and
+    /// the block's state says where it waits. Nothing is scanned.
+    /// </summary>
     private void CancelNative(long id)
     {
         if (!_handles.TryGetValue(id, out var handle))
         {
             return; // ended already
         }
-        var cts = handle.Cancellation ??= new CancellationTokenSource();
-        cts.Cancel(); // wakes a wait on a channel, a handler or an operation
-        foreach (var (ptr, _) in _parked)
+        var t = (NativeTask*)handle.Task;
+        if (t->Cancel != 0)
         {
-            var t = (NativeTask*)ptr;
-            if (t->Id == id)
-            {
-                t->Cancel = 1;
-                if (t->Op is TaskOp.YieldValue)
-                {
-                    _parked.Remove(ptr);
-                    Answer(t, BridgeStatus.Cancelled, front: false);
-                }
-                return;
-            }
+            return;
         }
-        foreach (var (ptr, _) in _sleepers.UnorderedItems)
+        t->Cancel = 1;
+        handle.Cancellation?.Cancel(); // wakes a wait on a channel, a handler or an operation
+        if (t->State == TaskState.Ready)
         {
-            var t = (NativeTask*)ptr;
-            if (t->Id == id)
-            {
-                _sleepers.Remove(ptr, out _, out _); // a scan: cancelling one sleeper is rare
-                t->Cancel = 1;
-                Answer(t, BridgeStatus.Cancelled, front: false);
-                return;
-            }
+            t->Status = BridgeStatus.Cancelled; // its pending answer becomes "cancelled"
         }
-        // Ready or running: mark it; its next request is answered "cancelled".
-        for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
+        else if (SleeperHeap.Contains(t))
         {
-            if (t->Id == id)
-            {
-                t->Cancel = 1;
-                t->Status = BridgeStatus.Cancelled;
-                return;
-            }
+            _sleepers.Remove(t);
+            Answer(t, BridgeStatus.Cancelled);
+        }
+        else if (t->Op is TaskOp.YieldValue && _parked.Remove((nint)t))
+        {
+            Answer(t, BridgeStatus.Cancelled);
         }
     }
 
@@ -337,21 +324,44 @@ public sealed unsafe partial class AcoScheduler
             : _stopping.Token;
 
     // ---- sleeps: one heap and one timer for all of them ----------------------------------
+    //
+    // Invariant, true whenever the scheduler thread blocks (WaitForWork checks it): while a
+    // sleeper exists, the timer is armed to fire no later than the earliest due time
+    // (_timerDue <= _sleepers.EarliestDue), or a fire is pending (_timerFired), or the loop is awake.
+    //
+    // The timer is one-shot and is trusted for nothing but a wake-up: it may fire early (a system
+    // timer counts whole milliseconds; a TimeProvider may do anything), late, or twice. Every fire
+    // means "no longer armed": FireTimers forgets _timerDue, answers the sleepers that are due by
+    // the clock (never before their time), and arms again for the earliest one left. An early
+    // fire costs a re-arm, a late one only delays, a stale or duplicate one costs a spare re-arm.
+
+    private const long MaxTimerDelayMs = 24 * 60 * 60 * 1000; // longer sleeps re-arm each day
+
+    private void OnTimerFired()
+    {
+        Volatile.Write(ref _timerFired, 1);
+        _wake.Set(); // unconditionally: WaitForWork resets before it looks, so this cannot be lost
+    }
 
     private void Sleep(NativeTask* t)
     {
+        t->InLength = 0; // the heap slot (a sleep request does not use in_len)
         var ms = t->Value;
         if (ms <= 0)
         {
-            Answer(t, BridgeStatus.Ok, front: false);
+            Answer(t, BridgeStatus.Ok);
             return;
         }
         var provider = _options.TimeProvider;
-        var due = provider.GetTimestamp() + ms * provider.TimestampFrequency / 1000;
-        _sleepers.Enqueue((nint)t, due);
+        var now = provider.GetTimestamp();
+        var frequency = provider.TimestampFrequency;
+        var ticks = ms <= long.MaxValue / frequency ? ms * frequency / 1000 : long.MaxValue;
+        var due = ticks < long.MaxValue - 1 - now ? now + ticks : long.MaxValue - 1; // saturates: "never"
+        _sleepers.Add(t, due);
         if (due < _timerDue)
         {
             ArmTimer(due);
+            Volatile.Write(ref _earliestSleeperDue, due);
         }
     }
 
@@ -359,36 +369,61 @@ public sealed unsafe partial class AcoScheduler
     {
         _timerDue = due;
         var provider = _options.TimeProvider;
-        var delay = provider.GetElapsedTime(provider.GetTimestamp(), due);
-        _timer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+        var ticks = due - provider.GetTimestamp();
+        // Rounded up to whole milliseconds, so a millisecond timer does not fire before the due time
+        // (if it still does, FireTimers arms it again).
+        var ms = ticks <= 0 ? 0 : Math.Min(Math.Ceiling(ticks * 1000.0 / provider.TimestampFrequency), MaxTimerDelayMs);
+        _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
 
-    private bool TimerDue() =>
-        _sleepers.TryPeek(out _, out var due) && due <= _options.TimeProvider.GetTimestamp();
+    private bool TimerDue() => _sleepers.EarliestDue <= _options.TimeProvider.GetTimestamp();
 
     private int FireTimers()
     {
-        var now = _options.TimeProvider.GetTimestamp();
-        var n = 0;
-        while (_sleepers.TryPeek(out var sleeper, out var due) && due <= now)
+        if (Volatile.Read(ref _timerFired) != 0 && Interlocked.Exchange(ref _timerFired, 0) != 0)
         {
-            _sleepers.Dequeue();
-            Answer((NativeTask*)sleeper, BridgeStatus.Ok, front: false);
-            n++;
+            _timerDue = long.MaxValue; // the one-shot timer is spent, whatever time it fired at
         }
-        if (_sleepers.TryPeek(out _, out var next))
+        var n = 0;
+        if (_sleepers.Count > 0)
         {
-            if (next != _timerDue)
+            var now = _options.TimeProvider.GetTimestamp();
+            while (_sleepers.TryTakeDue(now, out var sleeper))
             {
-                ArmTimer(next);
+                Answer(sleeper, BridgeStatus.Ok);
+                n++;
             }
         }
-        else if (_timerDue != long.MaxValue)
+        var earliest = _sleepers.EarliestDue;
+        if (earliest < _timerDue)
         {
-            _timerDue = long.MaxValue;
+            ArmTimer(earliest);
+        }
+        else if (earliest == long.MaxValue && _timerDue != long.MaxValue)
+        {
+            _timerDue = long.MaxValue; // nobody sleeps: let it rest
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
+        Volatile.Write(ref _earliestSleeperDue, earliest);
         return n;
+    }
+
+    /// <summary>
+    /// How long the earliest sleeper is overdue (zero when none is): a scheduler that keeps up stays near
+    /// zero; one that grows means the loop is stuck or starved. Readable from any thread.
+    /// </summary>
+    public TimeSpan SleepersOverdue
+    {
+        get
+        {
+            var due = Volatile.Read(ref _earliestSleeperDue);
+            if (due == long.MaxValue || !IsRunning)
+            {
+                return TimeSpan.Zero;
+            }
+            var late = _options.TimeProvider.GetElapsedTime(due, _options.TimeProvider.GetTimestamp());
+            return late > TimeSpan.Zero ? late : TimeSpan.Zero;
+        }
     }
 
     // ---- stopping ------------------------------------------------------------------------
@@ -401,21 +436,25 @@ public sealed unsafe partial class AcoScheduler
             t->Cancel = 1;
             t->Status = BridgeStatus.Cancelled;
         }
-        foreach (var ptr in _parked.Keys.ToList())
+        List<nint>? answered = null;
+        foreach (var ptr in _parked.Keys)
         {
             var t = (NativeTask*)ptr;
             t->Cancel = 1;
             if (t->Op is TaskOp.YieldValue)
             {
-                _parked.Remove(ptr);
-                Answer(t, BridgeStatus.Cancelled, front: false);
+                (answered ??= []).Add(ptr); // nobody will take the value now
             }
         }
-        while (_sleepers.TryDequeue(out var sleeper, out _))
+        foreach (var ptr in answered ?? [])
         {
-            var t = (NativeTask*)sleeper;
-            t->Cancel = 1;
-            Answer(t, BridgeStatus.Cancelled, front: false);
+            _parked.Remove(ptr);
+            Answer((NativeTask*)ptr, BridgeStatus.Cancelled);
+        }
+        while (_sleepers.TryTakeAny(out var sleeper))
+        {
+            sleeper->Cancel = 1;
+            Answer(sleeper, BridgeStatus.Cancelled);
         }
         foreach (var handle in _handles.Values)
         {

@@ -46,7 +46,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         _options.Validate();
         SynchronizationContext = new AcoSynchronizationContext(this);
         TaskScheduler = new AcoTaskScheduler(this);
-        _timer = _options.TimeProvider.CreateTimer(static s => ((AcoScheduler)s!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = _options.TimeProvider.CreateTimer(static s => ((AcoScheduler)s!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The scheduler running on the calling thread, or null.</summary>
@@ -287,6 +287,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
             t_current = null;
             Volatile.Write(ref _state, 3);
             _inbox.Writer.TryComplete();
+            AbandonInbox();
             _stopRegistration.Dispose();
             if (Fault is { } fault)
             {
@@ -299,23 +300,46 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         }
     }
 
-    private void WaitForWork()
+    // ---- idle and wake-up: the one protocol ------------------------------------------------
+    //
+    // The scheduler thread blocks only in WaitForWork, on _wake, and only after it has seen that
+    // no source of work has anything for it. Every source either is looked at by that check or
+    // sets _wake after making its work visible:
+    //
+    //   source                                   made visible by          wakes with
+    //   spawns, cancels, wake-ups (handler and    the inbox (a Channel)    TryPost: _wake.Set() if _idle
+    //     operation completions, channel
+    //     readiness, yielded values taken),
+    //     managed work from other threads, stop
+    //   managed work from the scheduler thread    _managed                 (the thread is awake)
+    //   native coroutines made ready              the loop's ready count   (the thread is awake)
+    //   sleepers                                  _timerFired / the heap   OnTimerFired: _wake.Set()
+    //   the stop deadline                         _stopDeadline            its registration: _wake.Set()
+    //
+    // WaitForWork resets _wake, then announces _idle with a full fence, then checks every source.
+    // A writer that ran before the announcement is seen by the check; one that runs after it sees
+    // _idle (or sets _wake unconditionally) and its Set lands after the Reset. So no wake-up is
+    // lost, and the thread never spins. The timer's own invariant is stated at FireTimers.
+
+    private unsafe void WaitForWork()
     {
-        // Idle first, then look again: a writer either sees _idle == 1 and sets the event, or its
-        // item is already visible here.
+        _wake.Reset();
         Interlocked.Exchange(ref _idle, 1);
-        if (!_inbox.Reader.TryPeek(out _) && _managed.Count == 0 && !TimerDue() && !StopDeadlinePassed())
+        Debug.Assert(_sleepers.Count == 0 || _timerDue <= _sleepers.EarliestDue || Volatile.Read(ref _timerFired) != 0,
+            "a sleeper exists but no timer is armed for it");
+        if (!_inbox.Reader.TryPeek(out _) && _managed.Count == 0 && _loopStats->Ready == 0
+            && Volatile.Read(ref _timerFired) == 0 && !TimerDue() && !StopDeadlinePassed())
         {
             _wake.Wait();
         }
-        _wake.Reset();
         Volatile.Write(ref _idle, 0);
     }
 
     private int DrainInbox()
     {
         var n = 0;
-        while (n < _options.InboxBudget && _inbox.Reader.TryRead(out var item))
+        // The stop deadline cuts a long drain short (1M cancellations may be queued at a host's stop).
+        while (n < _options.InboxBudget && !StopDeadlinePassed() && _inbox.Reader.TryRead(out var item))
         {
             n++;
             switch (item.Kind)
@@ -346,6 +370,30 @@ public sealed partial class AcoScheduler : IAsyncDisposable
             }
         }
         return n;
+    }
+
+    /// <summary>
+    /// After the loop has ended (the inbox is closed, so nothing more arrives): every message still in
+    /// it gets an end, so no handle is left pending and no continuation is lost.
+    /// </summary>
+    private void AbandonInbox()
+    {
+        while (_inbox.Reader.TryRead(out var item))
+        {
+            switch (item.Kind)
+            {
+                case InboxKind.Spawn:
+                    Interlocked.Decrement(ref _queuedSpawns);
+                    (item.Object as AcoCoroutineHandle)?.SetCanceled();
+                    break;
+                case InboxKind.Wake when item.Object is PooledCall call:
+                    call.Return();
+                    break;
+                case InboxKind.Work:
+                    RunLate(item.Work);
+                    break;
+            }
+        }
     }
 
     /// <inheritdoc/>

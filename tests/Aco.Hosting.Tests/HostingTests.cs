@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Aco.Core;
 using Aco.Scheduling;
+using Aco.Tests.Shared;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -195,19 +196,85 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task The_health_check_turns_unhealthy_when_a_sleeper_is_overdue()
+    {
+        // Timers that never fire: the sleeper is never woken, and the health check must say so.
+        using var host = BuildHost(services => services.AddSingleton<TimeProvider>(new MisbehavingTimeProvider(TimerBehaviour.Never)).AddHealthChecks().AddAcoSchedulers(),
+            settings: new() { ["Aco:SchedulerCount"] = "1", ["Aco:SleeperOverdueThreshold"] = "00:00:00.050" });
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+        var stuck = pool.Spawn(Bodies.Get("sched_sleep"), 10);
+        var watch = Stopwatch.StartNew();
+        HealthReport report;
+        while ((report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy)
+        {
+            Assert.True(watch.Elapsed < Timeout, "the overdue sleeper never showed in the health check");
+            await Task.Delay(10);
+        }
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Contains("sleepers overdue", report.Entries["aco"].Description, StringComparison.Ordinal);
+        Assert.False(stuck.Completion.IsCompleted);
+        await host.StopAsync().WaitAsync(Timeout);
+        Assert.True(stuck.Completion.IsCanceled);
+    }
+
+    [Fact]
+    public async Task A_million_coroutines_spawned_with_the_stopping_token_all_end_within_the_grace_period()
+    {
+        var before = AcoNativeCounters.Read();
+        using var host = BuildHost(services => services.AddHostedService<MillionSleepers>(),
+            settings: new() { ["Aco:SchedulerCount"] = "2", ["Aco:StopGracePeriod"] = "00:00:30" });
+        await host.StartAsync().WaitAsync(Timeout);
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        var worker = host.Services.GetServices<IHostedService>().OfType<MillionSleepers>().Single();
+        var handles = await worker.Spawned.WaitAsync(TimeSpan.FromMinutes(2));
+        var watch = Stopwatch.StartNew();
+        while (pool.Schedulers.Sum(s => s.Counters.LiveNative) < MillionSleepers.Count)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the coroutines did not all start");
+            await Task.Delay(20);
+        }
+        await host.StopAsync().WaitAsync(TimeSpan.FromMinutes(2)); // cancels stoppingToken: 1M cancellations
+        // Each coroutine saw ACO_BRIDGE_CANCELLED and ended by itself: none was left for the deadline to destroy.
+        Assert.All(pool.Schedulers, s => Assert.Equal(0, s.DestroyedAtStop));
+        Assert.All(handles, h => Assert.True(h.Completion.IsCanceled));
+        Assert.Equal(MillionSleepers.Count, pool.Schedulers.Sum(s => s.Counters.CancelledNative));
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
+    }
+
+    /// <summary>The README's pattern at scale: spawn with stoppingToken, then wait for the host to stop.</summary>
+    private sealed class MillionSleepers(IAcoSchedulerPool pool) : BackgroundService
+    {
+        public const int Count = 1_000_000;
+        private readonly TaskCompletionSource<AcoCoroutineHandle[]> _spawned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<AcoCoroutineHandle[]> Spawned => _spawned.Task;
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(async () =>
+        {
+            var sleeper = Bodies.Get("sched_until_cancelled");
+            var handles = new AcoCoroutineHandle[Count];
+            for (var i = 0; i < Count; i++)
+            {
+                handles[i] = pool.Spawn(sleeper, 0, stoppingToken);
+            }
+            _spawned.SetResult(handles);
+            await Task.Delay(System.Threading.Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }, stoppingToken);
+    }
+
+    [Fact]
     public async Task The_worker_service_sample_runs_a_small_count_and_exits_cleanly()
     {
         var dll = typeof(HostingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AcoWorkerServiceDll").Value!;
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        psi.ArgumentList.Add(dll);
-        psi.ArgumentList.Add("--count");
-        psi.ArgumentList.Add("20000");
+        var psi = Aco.Tests.Shared.BoundedProcess.Start("dotnet", dll, "--count", "20000");
+        psi.WorkingDirectory = Path.GetDirectoryName(dll)!;
         psi.Environment["Aco__SchedulerCount"] = "2";
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{stdout}\n{await stderr}");
+        var result = await Aco.Tests.Shared.BoundedProcess.RunAsync(psi, TimeSpan.FromMinutes(2)); // a hang is killed and fails
+        var stdout = result.StandardOutput;
+        Assert.True(result.ExitCode == 0, $"exit code {result.ExitCode}\n{result.Output}");
         Assert.Contains("summary: 20,000 coroutines finished", stdout, StringComparison.Ordinal);
         Assert.Contains("(correct)", stdout, StringComparison.Ordinal);
         Assert.Contains("2 schedulers", stdout, StringComparison.Ordinal);

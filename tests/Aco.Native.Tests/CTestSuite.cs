@@ -69,21 +69,10 @@ internal sealed class CTestSuite
             throw new InvalidOperationException(
                 $"No native build in {BuildDir}: build the solution first (dotnet build Aco.sln), which runs CMake.");
         }
-        var psi = new ProcessStartInfo("ctest")
-        {
-            WorkingDirectory = BuildDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start ctest");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
+        var psi = Aco.Tests.Shared.BoundedProcess.Start("ctest", args);
+        psi.WorkingDirectory = BuildDir;
+        // Each CTest test has its own timeout (CMake's TIMEOUT); this bounds ctest itself.
+        var result = Aco.Tests.Shared.BoundedProcess.Run(psi, TimeSpan.FromMinutes(15));
+        return (result.ExitCode, result.Output);
     }
 }

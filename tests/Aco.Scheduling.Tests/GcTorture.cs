@@ -13,18 +13,12 @@ public sealed class GcTortureTests
     [Fact]
     public async Task Coroutines_keep_their_data_through_constant_compacting_collections()
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(typeof(GcTortureTests).Assembly.Location);
-        psi.ArgumentList.Add("torture");
+        var psi = Aco.Tests.Shared.BoundedProcess.Start("dotnet", typeof(GcTortureTests).Assembly.Location, "torture");
         psi.Environment["DOTNET_GCgen0size"] = "0x40000"; // 256 KiB: a gen0 collection every few hundred allocations
         psi.Environment["DOTNET_gcConcurrent"] = "0";
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(deadline.Token);
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{stdout}\n{await stderr}");
-        Assert.Contains("torture: ok", stdout, StringComparison.Ordinal);
+        var result = await Aco.Tests.Shared.BoundedProcess.RunAsync(psi, TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"exit code {result.ExitCode}\n{result.Output}");
+        Assert.Contains("torture: ok", result.StandardOutput, StringComparison.Ordinal);
     }
 }
 

@@ -21,6 +21,9 @@ internal static class Bodies
     public static readonly AcoEntryPoint UntilCancelled = Get("sched_until_cancelled");
     public static readonly AcoEntryPoint Await = Get("sched_await");
     public static readonly AcoEntryPoint HoldData = Get("sched_hold_data");
+    public static readonly AcoEntryPoint SleepRounds = Get("sched_sleep_rounds");
+    public static readonly AcoEntryPoint FinishAfterYields = Get("sched_finish_after_yields");
+    public static readonly AcoEntryPoint StubbornSleeper = Get("sched_stubborn_sleeper");
 }
 
 /// <summary>A started scheduler that is stopped (and checked to free everything) at the end of a test.</summary>

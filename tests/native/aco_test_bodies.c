@@ -188,3 +188,30 @@ BODY void sched_spin_ms(void) {
     while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < ms);
     aco_bridge_finish(ms);
 }
+
+/* ---- bodies for the liveness tests ------------------------------------------ */
+
+/* arg = seed: three rounds of a short sleep (1-3 ms) and a yield, then finishes
+ * with the seed (the worker sample's rhythm). */
+BODY void sched_sleep_rounds(void) {
+    int64_t seed = (int64_t)(intptr_t)aco_get_arg();
+    for (int i = 0; i < 3; i++) {
+        if (aco_bridge_sleep_ms(1 + (seed + i) % 3) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+        aco_bridge_yield();
+    }
+    aco_bridge_finish(seed);
+}
+
+/* arg = n: n plain yields whatever their status (it does not listen to
+ * cancellation), then finishes with n. */
+BODY void sched_finish_after_yields(void) {
+    int64_t n = (int64_t)(intptr_t)aco_get_arg();
+    for (int64_t i = 0; i < n; i++) aco_bridge_yield();
+    aco_bridge_finish(n);
+}
+
+/* Ignores cancellation: sleeps 1 ms in a loop forever (once cancelled, every
+ * sleep is answered at once). */
+BODY void sched_stubborn_sleeper(void) {
+    for (;;) aco_bridge_sleep_ms(1);
+}

@@ -36,10 +36,6 @@ internal static unsafe partial class LoopNative
     [SuppressGCTransition]
     internal static partial void Ready(nint loop, NativeTask* task);
 
-    [LibraryImport(Library, EntryPoint = "aco_loop_ready_front")]
-    [SuppressGCTransition]
-    internal static partial void ReadyFront(nint loop, NativeTask* task);
-
     [LibraryImport(Library, EntryPoint = "aco_loop_destroy_task")]
     internal static partial void DestroyTask(nint loop, NativeTask* task);
 
@@ -110,6 +106,14 @@ internal enum TaskOp : byte
     Cancelled = 10,
 }
 
+/// <summary>Where a task is (ACO_TASK_*).</summary>
+internal enum TaskState : byte
+{
+    Ready = 0,
+    Running = 1,
+    Waiting = 2,
+}
+
 /// <summary>Answer statuses (ACO_BRIDGE_*).</summary>
 internal enum BridgeStatus : byte
 {
@@ -128,9 +132,9 @@ internal unsafe struct NativeTask
     public long Value;
     public byte* In;
     public byte* Out;
-    public uint InLength;
+    public uint InLength; // while a sleep waits: its slot in the scheduler's SleeperHeap (index + 1)
     public uint OutLength;
-    public byte State;
+    public TaskState State;
     public TaskOp Op;
     public BridgeStatus Status;
     public byte Cancel;
