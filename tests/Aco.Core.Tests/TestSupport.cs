@@ -108,24 +108,23 @@ internal static class Still
 
 internal static class ChildProcess
 {
-    /// <summary>Runs a program to its end; fails the test with its output unless it exits with 0.</summary>
+    /// <summary>
+    /// Runs a program to its end (at most <see cref="Bound"/>, killed past it); fails the test with its
+    /// output unless it exits with 0.
+    /// </summary>
     /// <returns>What it wrote to standard output.</returns>
     public static string Run(string file, string? directory, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = Aco.Tests.Shared.BoundedProcess.Start(file, args);
         if (directory is not null)
         {
             psi.WorkingDirectory = directory;
         }
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} failed (exit code {process.ExitCode}):\n{stdout}\n{stderr.Result}");
-        return stdout;
+        var result = Aco.Tests.Shared.BoundedProcess.Run(psi, Bound);
+        Assert.True(result.ExitCode == 0, $"{file} {string.Join(' ', args)} failed (exit code {result.ExitCode}):\n{result.Output}");
+        return result.StandardOutput;
     }
+
+    /// <summary>Long enough for a restore and build of a small app on a slow machine.</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 }
