@@ -1,0 +1,107 @@
+using System.IO.Compression;
+
+namespace Aco.Packaging.Tests;
+
+/// <summary>The native SDK in Aco.Core, used from fresh projects: the AcoNativeBody targets and the CMake config.</summary>
+[Collection(PackedFeedCollection.Name)]
+public sealed class NativeSdkTests(PackedFeed feed)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public void A_body_that_calls_an_undefined_function_fails_the_build_with_its_file_and_the_symbol()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(feed.Work, "undefined")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "native"));
+        File.WriteAllText(Path.Combine(project, "native", "body.c"), """
+            #include "aco.h"
+            void not_defined_anywhere(void);
+            void body(void) { not_defined_anywhere(); aco_exit(); }
+            """);
+        File.WriteAllText(Path.Combine(project, "undefined.csproj"), Csproj("""<AcoNativeBody Include="native/*.c" />"""));
+
+        var result = feed.Tools.Run("dotnet", project, Bound, "build");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error ACOLD", result.Output, StringComparison.Ordinal);
+        Assert.Contains("not_defined_anywhere", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_compile_error_is_reported_with_its_file_and_line()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(feed.Work, "syntax")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "native"));
+        var source = Path.Combine(project, "native", "body.c");
+        File.WriteAllText(source, "void body(void) {\n    int x = ;\n}\n");
+        File.WriteAllText(Path.Combine(project, "syntax.csproj"), Csproj("""<AcoNativeBody Include="native/*.c" />"""));
+
+        var result = feed.Tools.Run("dotnet", project, Bound, "build");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"{source}(2,", result.Output, StringComparison.Ordinal);
+        Assert.Contains("error ACOCC", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_compiler_the_build_says_which_package_to_install()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(feed.Work, "nocompiler")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "native"));
+        File.WriteAllText(Path.Combine(project, "native", "body.c"), "void body(void) {}\n");
+        File.WriteAllText(Path.Combine(project, "nocompiler.csproj"), Csproj("""<AcoNativeBody Include="native/*.c" />"""));
+
+        var result = feed.Tools.Run("dotnet", project, Bound, "build", "-p:AcoCC=no-such-cc");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error ACO0002", result.Output, StringComparison.Ordinal);
+        Assert.Contains("apt-get install gcc", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Find_package_Aco_builds_and_links_a_c_program_against_the_package_libaco()
+    {
+        var root = Directory.CreateDirectory(Path.Combine(feed.Work, "cmake")).FullName;
+        var package = Path.Combine(root, "package");
+        ZipFile.ExtractToDirectory(feed.Package("Aco.Core"), package);
+        File.WriteAllText(Path.Combine(root, "CMakeLists.txt"), """
+            cmake_minimum_required(VERSION 3.20)
+            project(uses_aco C)
+            find_package(Aco 0.1 CONFIG REQUIRED)
+            add_executable(uses_aco main.c)
+            target_link_libraries(uses_aco PRIVATE Aco::aco)
+            """);
+        File.WriteAllText(Path.Combine(root, "main.c"), """
+            #include <stdio.h>
+            #include "aco.h"
+            static int steps;
+            static void body(void) { for (int i = 0; i < 3; i++) { steps++; aco_yield(); } aco_exit(); }
+            int main(void) {
+                aco_thread_init(NULL);
+                aco_t* main_co = aco_create(NULL, NULL, 0, NULL, NULL);
+                aco_share_stack_t* stack = aco_share_stack_new(0);
+                aco_t* co = aco_create(main_co, stack, 0, body, NULL);
+                while (!co->is_end) aco_resume(co);
+                printf("steps %d\n", steps);
+                return 0;
+            }
+            """);
+        var build = Path.Combine(root, "build");
+        feed.Tools.Ok("cmake", root, Bound, "-S", root, "-B", build, $"-DAco_DIR={Path.Combine(package, "native", "cmake")}");
+        feed.Tools.Ok("cmake", root, Bound, "--build", build);
+        Assert.Contains("steps 3", feed.Tools.Ok(Path.Combine(build, "uses_aco"), root, TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
+    }
+
+    private static string Csproj(string items) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Library</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="Aco.Core" Version="0.1.0" />
+            {items}
+          </ItemGroup>
+        </Project>
+        """;
+}
