@@ -74,3 +74,8 @@ BENCH_EXPORT void bench_sleep_forever(void) {
     for (;;)
         if (aco_bridge_sleep_ms(3600 * 1000) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
 }
+
+/* arg = milliseconds: one sleep, then finishes with its status. */
+BENCH_EXPORT void bench_sleep_ms(void) {
+    aco_bridge_finish(aco_bridge_sleep_ms((int64_t)(intptr_t)aco_get_arg()));
+}

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Aco.Core;
 using Aco.Hosting;
+using Aco.Scheduling;
 
 namespace Aco.WorkerService;
 
-/// <summary>How many coroutines to run, and whether to stay up afterwards.</summary>
-public sealed record WorkerSettings(long Count, bool KeepRunning);
+/// <summary>How many coroutines to run, whether to stay up afterwards, and whether they wait for the host to stop instead.</summary>
+public sealed record WorkerSettings(long Count, bool KeepRunning, bool Hold = false);
 
 /// <summary>
 /// Spawns <see cref="WorkerSettings.Count"/> native coroutines (samples/native: worker_job) on the pool. Each
@@ -15,9 +16,26 @@ public sealed record WorkerSettings(long Count, bool KeepRunning);
 public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettings settings, ILogger<CoroutineWorker> logger, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
+    private AcoCoroutineHandle[] _held = [];
+
+    /// <summary>In --hold mode, after the host has stopped: how the held coroutines ended.</summary>
+    public string HoldReport()
+    {
+        var cancelled = _held.Count(h => h.Completion.IsCanceled);
+        var pending = _held.Count(h => !h.Completion.IsCompleted);
+        var counters = AcoNativeCounters.Read();
+        return $"hold: {_held.Length:N0} coroutines, {cancelled:N0} ended cancelled, {pending:N0} still pending, " +
+            $"destroyed at the deadline {pool.Schedulers.Sum(s => s.DestroyedAtStop):N0}, native coroutines alive {counters.LiveCoroutines:N0}";
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var bodies = AcoNativeLibrary.LoadBodies(Path.Combine(AppContext.BaseDirectory, "libaco_sample_bodies.so"));
+        if (settings.Hold)
+        {
+            await HoldAsync(AcoEntryPoint.FromExport(bodies, "worker_hold"), stoppingToken);
+            return;
+        }
         var job = AcoEntryPoint.FromExport(bodies, "worker_job");
         var results = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
         pool.RegisterChannel(1, results);
@@ -80,6 +98,37 @@ public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettin
             LogProgress(what, Interlocked.Read(ref received), settings.Count, Interlocked.Read(ref received) / Math.Max(watch.Elapsed.TotalSeconds, 0.001), live, rss);
         }
     }
+
+    /// <summary>
+    /// The README's hosting pattern at scale: every coroutine is spawned with stoppingToken and waits until the
+    /// host stops (SIGTERM, Ctrl+C); stopping cancels them all, and each ends by itself.
+    /// </summary>
+    private async Task HoldAsync(AcoEntryPoint hold, CancellationToken stoppingToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var handles = new AcoCoroutineHandle[settings.Count];
+        for (long i = 0; i < settings.Count; i++)
+        {
+            handles[i] = pool.Spawn(hold, (nint)i, stoppingToken);
+        }
+        _held = handles;
+        while (pool.Schedulers.Sum(s => s.Counters.LiveNative) < settings.Count && !stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(10, CancellationToken.None);
+        }
+        LogHolding(settings.Count, watch.Elapsed.TotalSeconds, Process.GetCurrentProcess().WorkingSet64 / (1024 * 1024));
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // the host is stopping: the pool cancels and drains the coroutines after this service has stopped
+        }
+    }
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "holding {Count} coroutines (spawned in {Seconds:F1} s, RSS {RssMiB} MiB); stop the host (Ctrl+C, SIGTERM) to cancel them")]
+    private partial void LogHolding(long count, double seconds, long rssMiB);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "{What}: {Done}/{Total} done, {Rate:F0}/s, {Live} live, RSS {RssMiB} MiB")]
     private partial void LogProgress(string what, long done, long total, double rate, long live, long rssMiB);

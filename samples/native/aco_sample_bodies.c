@@ -95,3 +95,11 @@ BODY void worker_job(void) {
     if (aco_bridge_send(1, answer) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
     aco_bridge_finish(answer);
 }
+
+/* The worker sample's --hold mode: waits (asleep, an hour at a time) until the
+ * host stops, then ends as cancelled. */
+BODY void worker_hold(void) {
+    while (aco_bridge_sleep_ms(3600 * 1000) != ACO_BRIDGE_CANCELLED) {
+    }
+    aco_bridge_exit_cancelled();
+}

@@ -247,7 +247,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     internal void PostWake(nint task, long seq, long value, BridgeStatus status) =>
         TryPost(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = value, Status = status });
 
-    internal void RequestCancel(long id) => Post(new InboxItem(InboxKind.Cancel) { Value = id });
+    internal void RequestCancel(long id) => TryPost(new InboxItem(InboxKind.Cancel) { Value = id }); // after a stop there is nothing to cancel
 
     private void RunLoop(CancellationToken runToken)
     {

@@ -266,6 +266,25 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task The_worker_sample_holding_coroutines_exits_cleanly_on_SIGTERM()
+    {
+        var dll = typeof(HostingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AcoWorkerServiceDll").Value!;
+        var psi = Aco.Tests.Shared.BoundedProcess.Start("dotnet", dll, "--count", "200000", "--hold");
+        psi.WorkingDirectory = Path.GetDirectoryName(dll)!;
+        psi.Environment["Aco__SchedulerCount"] = "2";
+        var signalled = 0;
+        var result = await Aco.Tests.Shared.BoundedProcess.RunAsync(psi, TimeSpan.FromMinutes(2), (process, line) =>
+        {
+            if (line.Contains("holding 200000 coroutines", StringComparison.Ordinal) && Interlocked.Exchange(ref signalled, 1) == 0)
+            {
+                Aco.Tests.Shared.BoundedProcess.Terminate(process); // as systemd or Kubernetes would stop it
+            }
+        });
+        Assert.True(signalled == 1 && result.ExitCode == 0, $"exit code {result.ExitCode}\n{result.Output}");
+        Assert.Contains("hold: 200,000 coroutines, 200,000 ended cancelled, 0 still pending, destroyed at the deadline 0, native coroutines alive 0", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_worker_service_sample_runs_a_small_count_and_exits_cleanly()
     {
         var dll = typeof(HostingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AcoWorkerServiceDll").Value!;

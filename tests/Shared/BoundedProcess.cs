@@ -17,9 +17,12 @@ internal static class BoundedProcess
         public string Output => StandardOutput + StandardError;
     }
 
-    /// <summary>Starts <paramref name="psi"/> and waits at most <paramref name="bound"/> for it to exit.</summary>
+    /// <summary>
+    /// Starts <paramref name="psi"/> and waits at most <paramref name="bound"/> for it to exit;
+    /// <paramref name="onOutputLine"/> sees each line of standard output as it comes (to signal the child, say).
+    /// </summary>
     /// <exception cref="TimeoutException">It overran; it has been killed.</exception>
-    public static async Task<Result> RunAsync(ProcessStartInfo psi, TimeSpan bound)
+    public static async Task<Result> RunAsync(ProcessStartInfo psi, TimeSpan bound, Action<Process, string>? onOutputLine = null)
     {
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
@@ -27,7 +30,14 @@ internal static class BoundedProcess
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         using var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => Append(stdout, e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            Append(stdout, e.Data);
+            if (e.Data is not null)
+            {
+                onOutputLine?.Invoke(process, e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => Append(stderr, e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -56,6 +66,13 @@ internal static class BoundedProcess
 
     /// <summary>As <see cref="RunAsync(ProcessStartInfo, TimeSpan)"/>, for synchronous callers.</summary>
     public static Result Run(ProcessStartInfo psi, TimeSpan bound) => RunAsync(psi, bound).GetAwaiter().GetResult();
+
+    /// <summary>Sends SIGTERM to <paramref name="process"/> (what a service manager does to stop it).</summary>
+    public static void Terminate(Process process)
+    {
+        using var kill = Process.Start(Start("kill", "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)))!;
+        kill.WaitForExit(5000);
+    }
 
     /// <summary>A start info for <paramref name="file"/> with <paramref name="args"/>.</summary>
     public static ProcessStartInfo Start(string file, params string[] args)
