@@ -10,6 +10,7 @@
  *   aco_bench smoke      tiny counts: proves the bench runs (e.g. under qemu)
  *   aco_bench copy       only the copy-stack rows
  *   aco_bench churn      only the churn rows
+ *   aco_bench switch     only the round-trip rows
  *   aco_bench memory N   only the RSS row for N coroutines
  *
  * Anchors run the same rows in the same process, side by side with ours:
@@ -530,6 +531,7 @@ int main(int argc, char** argv) {
     if (smoke) scale_down = 100;
     int only_copy = strcmp(mode, "copy") == 0;
     int only_churn = strcmp(mode, "churn") == 0;
+    int only_switch = strcmp(mode, "switch") == 0;
     load();
     init_core(&api.core);
     init_core(&libaco);
@@ -543,6 +545,7 @@ int main(int argc, char** argv) {
     if (!only_copy && !only_churn) {
         bench_round_trip(0);
         bench_round_trip(1);
+        if (only_switch) return 0;
         bench_run_loop(1, 1);
         bench_run_loop(1000, 1000);
         bench_run_loop((quick ? 10000 : 100000) / scale_down, 64);
