@@ -8,7 +8,7 @@
  *   aco_bench            all rows
  *   aco_bench quick      smaller counts
  *   aco_bench smoke      tiny counts: proves the bench runs (e.g. under qemu)
- *   aco_bench copy       only the copy-stack rows
+ *   aco_bench copy [B]   only the copy-stack rows (only the one for B bytes)
  *   aco_bench churn      only the churn rows
  *   aco_bench switch     only the round-trip rows
  *   aco_bench memory N   only the RSS row for N coroutines
@@ -29,6 +29,9 @@
 #include <unistd.h>
 
 #include "aco.h"
+#ifdef _WIN32 /* the Windows build adds bench/win32 (dlfcn.h, sys/wait.h) */
+#include <psapi.h>
+#endif
 
 /* What every library under test provides: the libaco 1.2.4 API and the bench
  * bodies built against it. */
@@ -149,6 +152,11 @@ static double now_ns(void) {
 }
 
 static long rss_bytes(void) {
+#ifdef _WIN32 /* the working set: Windows' resident set */
+    PROCESS_MEMORY_COUNTERS pmc;
+    if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) exit(2);
+    return (long)pmc.WorkingSetSize;
+#else
     FILE* f = fopen("/proc/self/statm", "r");
     long pages_total = 0, pages_rss = 0;
     if (f == NULL || fscanf(f, "%ld %ld", &pages_total, &pages_rss) != 2) {
@@ -157,6 +165,7 @@ static long rss_bytes(void) {
     }
     fclose(f);
     return pages_rss * sysconf(_SC_PAGESIZE);
+#endif
 }
 
 #define NO_ANCHOR (-1.0)
@@ -553,7 +562,9 @@ int main(int argc, char** argv) {
     if (!only_churn) {
         size_t overhead = calibrate_stack_overhead();
         static const size_t sizes[] = {0, 64, 120, 256, 512, 1000, 2000, 4000, 8000};
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) bench_copy_stack(sizes[i], overhead);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            if (!only_copy || argc < 3 || (size_t)atol(argv[2]) == sizes[i])
+                bench_copy_stack(sizes[i], overhead);
     }
     if (only_copy) return 0;
     if (!only_churn) bench_create_destroy();
