@@ -184,12 +184,20 @@ public class SpawnComplete
     [Benchmark(OperationsPerInvoke = Managed)]
     public void ManagedSpawnAndAwait()
     {
-        var tasks = new Task[Managed];
+        var spawned = new ValueTask[Managed];
         for (var i = 0; i < Managed; i++)
         {
-            tasks[i] = _scheduler.Spawn(static async () => await AcoScheduler.Yield());
+            spawned[i] = _scheduler.Spawn(static async () => await AcoScheduler.Yield());
         }
-        Task.WaitAll(tasks);
+        AwaitAll(spawned).GetAwaiter().GetResult();
+
+        static async Task AwaitAll(ValueTask[] spawned)
+        {
+            foreach (var s in spawned)
+            {
+                await s.ConfigureAwait(false);
+            }
+        }
     }
 }
 

@@ -43,9 +43,11 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
 
     public void SpawnDetached(AcoEntryPoint entry, nint argument = 0) => LeastLoaded().SpawnDetached(entry, argument);
 
-    public Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
+    public ValueTask Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
 
-    public Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
+    public ValueTask<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
+
+    public ValueTask Spawn<TState>(Func<TState, ValueTask> body, TState state, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, state, cancellationToken);
 
     public void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false)
     {

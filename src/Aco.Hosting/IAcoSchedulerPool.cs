@@ -21,11 +21,14 @@ public interface IAcoSchedulerPool
     /// <summary>Spawns a native coroutine nobody awaits (no managed object per coroutine).</summary>
     void SpawnDetached(AcoEntryPoint entry, nint argument = 0);
 
-    /// <summary>Runs a managed coroutine on the least-loaded scheduler.</summary>
-    Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default);
+    /// <summary>Runs a managed coroutine on the least-loaded scheduler (see <see cref="AcoScheduler.Spawn(Func{ValueTask}, CancellationToken)"/>).</summary>
+    ValueTask Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default);
 
     /// <summary>Runs a managed coroutine with a result on the least-loaded scheduler.</summary>
-    Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default);
+    ValueTask<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a managed coroutine on the least-loaded scheduler, passing <paramref name="state"/> to its body (no closure).</summary>
+    ValueTask Spawn<TState>(Func<TState, ValueTask> body, TState state, CancellationToken cancellationToken = default);
 
     /// <summary>Registers a synchronous handler on every scheduler.</summary>
     /// <exception cref="InvalidOperationException">The id is taken on a scheduler and <paramref name="replace"/> is false (nothing is registered then).</exception>

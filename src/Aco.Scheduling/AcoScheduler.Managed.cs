@@ -7,8 +7,6 @@ namespace Aco.Scheduling;
 public sealed partial class AcoScheduler
 {
     private readonly Queue<WorkItem> _managed = new();
-    private readonly ConcurrentDictionary<long, Action> _managedAbandon = new();
-    private long _nextManagedId;
     private long _workFailures;
 
     /// <summary>Work items (continuations, posts) that threw; the scheduler thread itself carries on.</summary>
@@ -22,68 +20,86 @@ public sealed partial class AcoScheduler
 
     /// <summary>
     /// Runs <paramref name="body"/> as a managed coroutine on the scheduler thread, under the scheduler's
-    /// <see cref="SynchronizationContext"/> and <see cref="TaskScheduler"/>. Callable from any thread.
+    /// <see cref="SynchronizationContext"/> and <see cref="TaskScheduler"/>, in the caller's
+    /// <see cref="ExecutionContext"/> (as <see cref="Task.Run(Func{Task})"/> flows it). Callable from any thread;
+    /// the body starts in its turn, never inline.
     /// </summary>
-    /// <returns>Completes when the body does (faulted or cancelled as it is), or cancelled if the scheduler stops first.</returns>
-    public Task Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default)
+    /// <param name="body">The coroutine's body: typically an async lambda.</param>
+    /// <param name="cancellationToken">Cancels the coroutine if it has not started yet (the body sees nothing of it).</param>
+    /// <returns>
+    /// Completes when the body does (faulted or cancelled as it is), or cancelled if the scheduler stops first.
+    /// Await it once, like any <see cref="ValueTask"/> (or call <see cref="ValueTask.AsTask"/>); nothing is
+    /// allocated for it until it is awaited.
+    /// </returns>
+    public ValueTask Spawn(Func<ValueTask> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return SpawnManaged(async () =>
-        {
-            await body().ConfigureAwait(true);
-            return true;
-        }, cancellationToken);
+        return new ValueTask(SpawnManaged(new ManagedCoroutine<object?, VoidResult>(this, body, null, cancellationToken)), 0);
     }
 
     /// <summary>As <see cref="Spawn(Func{ValueTask}, CancellationToken)"/>, with a result.</summary>
-    public Task<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default)
+    public ValueTask<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return SpawnManaged(body, cancellationToken);
+        return new ValueTask<T>(SpawnManaged(new ManagedCoroutine<object?, T>(this, body, null, cancellationToken)), 0);
     }
 
-    private Task<T> SpawnManaged<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken)
+    /// <summary>
+    /// As <see cref="Spawn(Func{ValueTask}, CancellationToken)"/>, passing <paramref name="state"/> to the body: with a
+    /// <c>static</c> lambda nothing is allocated for a closure or a delegate per coroutine.
+    /// </summary>
+    public ValueTask Spawn<TState>(Func<TState, ValueTask> body, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return new ValueTask(SpawnManaged(new ManagedCoroutine<TState, VoidResult>(this, body, state, cancellationToken)), 0);
+    }
+
+    /// <summary>As <see cref="Spawn{TState}(Func{TState, ValueTask}, TState, CancellationToken)"/>, with a result.</summary>
+    public ValueTask<T> Spawn<TState, T>(Func<TState, ValueTask<T>> body, TState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return new ValueTask<T>(SpawnManaged(new ManagedCoroutine<TState, T>(this, body, state, cancellationToken)), 0);
+    }
+
+    private TCoroutine SpawnManaged<TCoroutine>(TCoroutine coroutine) where TCoroutine : ManagedCoroutine
     {
         if (Volatile.Read(ref _state) >= 2)
         {
             throw new InvalidOperationException("The scheduler is stopping or stopped; it accepts no new coroutines.");
         }
-        var completion = new TaskCompletionSource<T>(_options.RunContinuationsAsynchronously ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
-        var id = Interlocked.Increment(ref _nextManagedId);
-        _managedAbandon[id] = () => completion.TrySetCanceled();
         Interlocked.Increment(ref _liveManaged);
-        _ = Task.Factory.StartNew(async () =>
+        QueueWork(new WorkItem(coroutine));
+        return coroutine;
+    }
+
+    // Live managed coroutines are counted without any per-coroutine object: one delegate, shared by
+    // every body's task, counts the ends.
+    private Action? _managedEndedAction;
+
+    /// <summary>Counts the body's end when its task completes (on whatever thread completes it).</summary>
+    internal void TrackManagedEnd(Task task)
+    {
+        if (task.IsCompleted)
         {
-            try
-            {
-                completion.TrySetResult(await body().ConfigureAwait(true));
-            }
-            catch (OperationCanceledException e)
-            {
-                completion.TrySetCanceled(e.CancellationToken);
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-            finally
-            {
-                _managedAbandon.TryRemove(id, out _);
-                Interlocked.Decrement(ref _liveManaged);
-            }
-        }, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler).Unwrap().ContinueWith(static (t, s) =>
+            ManagedEnded();
+            return;
+        }
+        task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_managedEndedAction ??= ManagedEnded);
+    }
+
+    /// <summary>One managed coroutine fewer; never below zero (stopping zeroes the count of those it abandons).</summary>
+    internal void ManagedEnded()
+    {
+        long live;
+        do
         {
-            if (t.IsCanceled) // cancelled before it started
+            live = Volatile.Read(ref _liveManaged);
+            if (live == 0)
             {
-                var (scheduler, id, cancel) = ((AcoScheduler, long, Action))s!;
-                if (scheduler._managedAbandon.TryRemove(id, out _))
-                {
-                    Interlocked.Decrement(ref scheduler._liveManaged);
-                }
-                cancel();
+                return;
             }
-        }, (this, id, (Action)(() => completion.TrySetCanceled(cancellationToken))), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return completion.Task;
+        }
+        while (Interlocked.CompareExchange(ref _liveManaged, live - 1, live) != live);
     }
 
     /// <summary>Queues managed work: directly on the scheduler thread, through the inbox from any other.</summary>
@@ -126,17 +142,20 @@ public sealed partial class AcoScheduler
         return n;
     }
 
+    /// <summary>
+    /// At the end of a stop: coroutines that never started end cancelled; bodies still suspended are
+    /// abandoned (their awaiters see cancellation; a continuation that comes later runs on the thread pool).
+    /// </summary>
     private void FailRemainingManaged()
     {
-        _managed.Clear();
-        foreach (var (id, abandon) in _managedAbandon)
+        while (_managed.TryDequeue(out var work))
         {
-            if (_managedAbandon.TryRemove(id, out _))
+            if (work.Coroutine is { } coroutine)
             {
-                Interlocked.Decrement(ref _liveManaged);
-                abandon();
+                coroutine.Abandon();
             }
         }
+        Volatile.Write(ref _liveManaged, 0);
     }
 
     internal bool TryExecuteTaskHere(Task task) => ((AcoTaskScheduler)TaskScheduler).Execute(task);
@@ -184,7 +203,10 @@ public sealed partial class AcoScheduler
     }
 }
 
-/// <summary>One piece of managed work: a continuation, a posted callback, or a task.</summary>
+/// <summary>The result type of a managed coroutine without a result.</summary>
+internal readonly struct VoidResult;
+
+/// <summary>One piece of managed work: a continuation, a posted callback, a coroutine to start, or a task.</summary>
 internal readonly struct WorkItem
 {
     private readonly object _target;
@@ -200,6 +222,11 @@ internal readonly struct WorkItem
 
     public WorkItem(Task task) => _target = task;
 
+    public WorkItem(ManagedCoroutine coroutine) => _target = coroutine;
+
+    /// <summary>The managed coroutine this item starts, if it starts one.</summary>
+    public ManagedCoroutine? Coroutine => _target as ManagedCoroutine;
+
     public void Invoke(AcoScheduler scheduler)
     {
         switch (_target)
@@ -209,6 +236,9 @@ internal readonly struct WorkItem
                 break;
             case SendOrPostCallback callback:
                 callback(_state);
+                break;
+            case ManagedCoroutine coroutine:
+                coroutine.Start();
                 break;
             case Task task:
                 scheduler.TryExecuteTaskHere(task);

@@ -84,7 +84,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     public void Start()
     {
         BeginRunning();
-        _thread = new Thread(() => RunLoop(CancellationToken.None)) { Name = _options.Name, IsBackground = true };
+        _thread = new Thread(() => RunLoopAsPump(CancellationToken.None)) { Name = _options.Name, IsBackground = true };
         _thread.Start();
     }
 
@@ -93,7 +93,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     public void Run(CancellationToken cancellationToken = default)
     {
         BeginRunning();
-        RunLoop(cancellationToken);
+        RunLoopAsPump(cancellationToken);
     }
 
     private void BeginRunning()
@@ -249,6 +249,18 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     internal void RequestCancel(long id) => TryPost(new InboxItem(InboxKind.Cancel) { Value = id }); // after a stop there is nothing to cancel
 
+    /// <summary>
+    /// Runs the loop inside one long-lived task of the scheduler's own <see cref="TaskScheduler"/>, so that
+    /// everything on this thread (coroutine bodies, their continuations) sees it as
+    /// <see cref="TaskScheduler.Current"/>, with no task per coroutine.
+    /// </summary>
+    private void RunLoopAsPump(CancellationToken runToken)
+    {
+        ManagedThreadId = Environment.CurrentManagedThreadId; // lets the task scheduler run the pump inline
+        var pump = new Task(static s => { var (self, token) = ((AcoScheduler, CancellationToken))s!; self.RunLoop(token); }, (this, runToken), TaskCreationOptions.DenyChildAttach);
+        pump.RunSynchronously(TaskScheduler);
+    }
+
     private void RunLoop(CancellationToken runToken)
     {
         using var runRegistration = runToken.Register(static s => ((AcoScheduler)s!).StopAsync(), this);
@@ -388,6 +400,9 @@ public sealed partial class AcoScheduler : IAsyncDisposable
                     break;
                 case InboxKind.Wake when item.Object is PooledCall call:
                     call.Return();
+                    break;
+                case InboxKind.Work when item.Work.Coroutine is { } coroutine:
+                    coroutine.Abandon(); // never started
                     break;
                 case InboxKind.Work:
                     RunLate(item.Work);

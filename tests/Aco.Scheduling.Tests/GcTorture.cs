@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 
+using Aco.Tests.Shared;
+
 namespace Aco.Scheduling.Tests;
 
 /// <summary>
@@ -61,7 +63,7 @@ internal static class Torture
         scheduler.RegisterChannel(21, sums);
 
         var native = new List<(AcoCoroutineHandle Handle, long Expected)>();
-        var managed = new List<Task<long>>();
+        var managed = new List<ValueTask<long>>();
         var third = coroutines / 3;
         for (var i = 0; i < third; i++)
         {
@@ -112,7 +114,7 @@ internal static class Torture
             var result = handle.Completion.GetAwaiter().GetResult();
             ok &= result == expected;
         }
-        var managedOk = Task.WhenAll(managed).GetAwaiter().GetResult().All(r => r == 1);
+        var managedOk = Task.WhenAll(managed.Select(m => m.AsTask())).GetAwaiter().GetResult().All(r => r == 1);
         channel.Writer.Complete();
         var total = consumer.Completion.GetAwaiter().GetResult();
         allDone.Cancel();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Aco.Core;
 using Aco.Tests.Shared;
 using Microsoft.Extensions.Time.Testing;
 
@@ -99,14 +100,21 @@ public sealed class LivenessTests
     [Fact]
     public async Task Rounds_of_short_sleepers_on_a_pool_of_two_all_finish()
     {
-        await using var first = new RunningScheduler(new AcoSchedulerOptions { Name = "a", ShareStackCount = 2 });
-        await using var second = new RunningScheduler(new AcoSchedulerOptions { Name = "b", ShareStackCount = 2 });
+        var before = AcoNativeCounters.Read();
+        var pool = new[] { new AcoScheduler(new AcoSchedulerOptions { Name = "a", ShareStackCount = 2 }), new AcoScheduler(new AcoSchedulerOptions { Name = "b", ShareStackCount = 2 }) };
+        Array.ForEach(pool, s => s.Start());
         for (var round = 0; round < 10; round++)
         {
-            var handles = Enumerable.Range(0, 2000).Select(i => (i % 2 == 0 ? first : second).Scheduler.Spawn(Bodies.SleepRounds, i)).ToList();
+            var handles = Enumerable.Range(0, 2000).Select(i => pool[i % 2].Spawn(Bodies.SleepRounds, i)).ToList();
             var results = await Task.WhenAll(handles.Select(h => h.Completion)).WaitAsync(Bound);
             Assert.Equal(Enumerable.Range(0, 2000).Select(i => (long)i), results);
         }
+        foreach (var s in pool)
+        {
+            await s.StopAsync().WaitAsync(Bound);
+            await s.DisposeAsync();
+        }
+        Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
     }
 
     [Fact]

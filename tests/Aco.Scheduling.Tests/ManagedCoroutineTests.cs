@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using Aco.Tests.Shared;
+
 namespace Aco.Scheduling.Tests;
 
 public sealed class ManagedCoroutineTests
@@ -36,7 +39,7 @@ public sealed class ManagedCoroutineTests
                 order.Add(id);
                 await AcoScheduler.Yield();
             }
-        })).ToList())).WaitAsync(Timeout);
+        }).AsTask()).ToList())).WaitAsync(Timeout);
         await Task.WhenAll(tasks).WaitAsync(Timeout);
         Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], order);
     }
@@ -58,7 +61,7 @@ public sealed class ManagedCoroutineTests
                 }
             }
             return local.Value;
-        }))).WaitAsync(Timeout);
+        }).AsTask())).WaitAsync(Timeout);
         Assert.Equal([1, 2, 3], results);
     }
 
@@ -134,7 +137,86 @@ public sealed class ManagedCoroutineTests
         Assert.Throws<InvalidOperationException>(() => scheduler.Run());
         await scheduler.DisposeAsync();
     }
+
+    [Fact]
+    public async Task The_spawners_async_locals_flow_into_the_body_and_changes_stay_inside()
+    {
+        await using var run = new RunningScheduler();
+        var local = new AsyncLocal<string>();
+        local.Value = "spawner";
+        var seen = await run.Scheduler.Spawn(async () =>
+        {
+            var first = local.Value;
+            local.Value = "body";
+            await AcoScheduler.Yield();
+            return (first, local.Value);
+        }).WaitAsync(Timeout);
+        Assert.Equal(("spawner", "body"), seen);
+        Assert.Equal("spawner", local.Value);
+    }
+
+    [Fact]
+    public async Task A_body_with_state_gets_its_state_and_gives_its_result()
+    {
+        await using var run = new RunningScheduler();
+        var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => run.Scheduler.Spawn(static async n =>
+        {
+            await AcoScheduler.Yield();
+            return n * 2;
+        }, i).AsTask())).WaitAsync(Timeout);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => i * 2), results);
+        var seen = new StrongBox<int>();
+        await run.Scheduler.Spawn(static box => { box.Value = 7; return ValueTask.CompletedTask; }, seen).WaitAsync(Timeout);
+        Assert.Equal(7, seen.Value);
+    }
+
+    [Fact]
+    public async Task A_coroutine_cancelled_before_it_starts_never_runs()
+    {
+        await using var run = new RunningScheduler();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var ran = false;
+        var coroutine = run.Scheduler.Spawn(() => { ran = true; return ValueTask.CompletedTask; }, cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => coroutine.WaitAsync(Timeout));
+        Assert.False(ran);
+        Assert.Equal(0, run.Scheduler.Counters.LiveManaged);
+    }
+
+    [Fact]
+    public async Task Awaiting_before_the_start_after_the_end_and_synchronously_all_give_the_result()
+    {
+        await using var run = new RunningScheduler();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Blocks the scheduler's managed queue until released, so the next spawn is awaited before it starts.
+        var blocker = run.Scheduler.Spawn(() => { gate.Task.Wait(Timeout); return ValueTask.CompletedTask; });
+        var early = run.Scheduler.Spawn(() => ValueTask.FromResult(1));
+        var awaitedEarly = early.AsTask();
+        Assert.False(awaitedEarly.IsCompleted);
+        gate.SetResult();
+        Assert.Equal(1, await awaitedEarly.WaitAsync(Timeout));
+        await blocker.WaitAsync(Timeout);
+
+        var late = run.Scheduler.Spawn(() => ValueTask.FromResult(2));
+        await LivenessTests.WaitUntil(() => late.IsCompleted);
+        Assert.Equal(2, await late);
+
+        var blocking = run.Scheduler.Spawn(async () => { await Task.Delay(20); return 3; });
+        Assert.Equal(3, await Task.Run(() => blocking.GetAwaiter().GetResult()).WaitAsync(Timeout)); // sync-over-async from another thread
+    }
+
+    [Fact]
+    public async Task A_faulting_body_faults_its_coroutine_and_the_live_count_returns_to_zero()
+    {
+        await using var run = new RunningScheduler();
+        var throwsAtOnce = run.Scheduler.Spawn(() => throw new InvalidOperationException("at once"));
+        var throwsLater = run.Scheduler.Spawn(async () => { await AcoScheduler.Yield(); throw new InvalidOperationException("later"); });
+        Assert.Equal("at once", (await Assert.ThrowsAsync<InvalidOperationException>(() => throwsAtOnce.WaitAsync(Timeout))).Message);
+        Assert.Equal("later", (await Assert.ThrowsAsync<InvalidOperationException>(() => throwsLater.WaitAsync(Timeout))).Message);
+        await LivenessTests.WaitUntil(() => run.Scheduler.Counters.LiveManaged == 0);
+    }
 }
+
 
 public sealed class LateContinuationTests
 {

@@ -2,6 +2,8 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
+using Aco.Tests.Shared;
+
 namespace Aco.Scheduling.Tests;
 
 public sealed class NativeCoroutineTests
