@@ -18,7 +18,7 @@ internal static class MemoryRunner
         }
         Console.WriteLine("| coroutines alive | kind | RSS per coroutine | native counters |");
         Console.WriteLine("|---:|---|---:|---|");
-        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native", 10_000_000L), ("native-sleeping", 1_000_000L), ("managed", 1_000_000L) })
+        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native", 10_000_000L), ("native-sleeping", 1_000_000L), ("managed", 1_000_000L), ("bare-async", 1_000_000L), ("managed-shared", 1_000_000L), ("bare-async-shared", 1_000_000L) })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -40,6 +40,8 @@ internal static class MemoryRunner
         return 0;
     }
 
+    private static async Task Idle(TaskCompletionSource wait) => await wait.Task;
+
     private static long Rss() => Process.GetCurrentProcess().WorkingSet64;
 
     private static int One(string kind, long count)
@@ -50,7 +52,7 @@ internal static class MemoryRunner
         scheduler.Spawn(() => ValueTask.CompletedTask).GetAwaiter().GetResult(); // warmed up
         GC.Collect();
         var before = Rss();
-        var never = new TaskCompletionSource();
+        TaskCompletionSource[]? waits = null;
         if (kind.StartsWith("native", StringComparison.Ordinal))
         {
             scheduler.Spawn(() =>
@@ -66,13 +68,20 @@ internal static class MemoryRunner
                 Thread.Sleep(10); // until each has run once
             }
         }
-        else
+        else if (kind.StartsWith("managed", StringComparison.Ordinal))
         {
+            // Idle managed coroutines, each awaiting its own TaskCompletionSource (or one shared task).
+            var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
+            waits = new TaskCompletionSource[shared ? 1 : count];
+            for (var i = 0; i < waits.Length; i++)
+            {
+                waits[i] = new TaskCompletionSource();
+            }
             scheduler.Spawn(() =>
             {
                 for (long i = 0; i < count; i++)
                 {
-                    _ = scheduler.Spawn(async () => await never.Task); // idle: waiting
+                    _ = scheduler.Spawn(static async wait => await wait.Task, waits[shared ? 0 : i]);
                 }
                 return ValueTask.CompletedTask;
             }).GetAwaiter().GetResult();
@@ -82,8 +91,23 @@ internal static class MemoryRunner
             }
             Thread.Sleep(200);
         }
+        else
+        {
+            // The baseline: plain async methods, each awaiting its own TaskCompletionSource (or one shared task).
+            var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
+            waits = new TaskCompletionSource[shared ? 1 : count];
+            for (var i = 0; i < waits.Length; i++)
+            {
+                waits[i] = new TaskCompletionSource();
+            }
+            for (long i = 0; i < count; i++)
+            {
+                _ = Idle(waits[shared ? 0 : i]);
+            }
+        }
         GC.Collect();
         var after = Rss();
+        GC.KeepAlive(waits);
         var c = AcoNativeCounters.Read();
         Console.WriteLine($"| {count:N0} | {kind} | {(double)(after - before) / count:F0} B | {c.LiveCoroutines:N0} coroutines, {c.SaveStackBytes:N0} save-stack bytes |");
         Environment.Exit(0); // no orderly stop: it would take longer than the measurement
