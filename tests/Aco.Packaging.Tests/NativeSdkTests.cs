@@ -59,6 +59,30 @@ public sealed class NativeSdkTests(PackedFeed feed)
     }
 
     [Fact]
+    public void An_unchanged_body_is_not_compiled_again_and_a_removed_source_leaves_the_library()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(feed.Work, "incremental")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "native"));
+        File.WriteAllText(Path.Combine(project, "native", "a.c"), "void body_a(void) {}\n");
+        File.WriteAllText(Path.Combine(project, "native", "b.c"), "void body_b(void) {}\n");
+        File.WriteAllText(Path.Combine(project, "incremental.csproj"), Csproj("""<AcoNativeBody Include="native/*.c" />"""));
+        var library = Path.Combine(project, "bin", "Debug", "net10.0", "libincremental.bodies.so");
+        int Compiles() => feed.Tools.Ok("dotnet", project, Bound, "build", "-c", "Debug", "-v:n")
+            .Split('\n').Count(l => l.Contains("aco-cc.sh", StringComparison.Ordinal) && l.Contains(" -c ", StringComparison.Ordinal));
+
+        Assert.Equal(2, Compiles());
+        Assert.Equal(0, Compiles());
+        Assert.Contains(" T body_b", Exports(), StringComparison.Ordinal);
+
+        File.Delete(Path.Combine(project, "native", "b.c"));
+        Compiles();
+        Assert.DoesNotContain(" T body_b", Exports(), StringComparison.Ordinal);
+        Assert.Contains(" T body_a", Exports(), StringComparison.Ordinal);
+
+        string Exports() => feed.Tools.Ok("nm", project, TimeSpan.FromSeconds(30), "-D", "--defined-only", library);
+    }
+
+    [Fact]
     public void Find_package_Aco_builds_and_links_a_c_program_against_the_package_libaco()
     {
         var root = Directory.CreateDirectory(Path.Combine(feed.Work, "cmake")).FullName;
