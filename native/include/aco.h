@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/mman.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +53,17 @@ extern "C" {
 #error "aco: only x86-64 and AArch64 are supported"
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(_WIN32)
+/* Windows (mingw-w64): aco.dll exports what ACO_BUILD_DLL marks; users call
+ * through the import library. A DLL's thread-locals cannot be imported: see
+ * aco_gtls_co below. */
+#ifdef ACO_BUILD_DLL
+#define ACO_EXPORT __declspec(dllexport)
+#else
+#define ACO_EXPORT
+#endif
+#define ACO_TLS_MODEL
+#elif defined(__GNUC__) || defined(__clang__)
 #define ACO_EXPORT __attribute__((visibility("default")))
 /* The library is loaded by dlopen from .NET; initial-exec keeps each access to
  * the coroutine thread-locals a single %fs-relative load instead of a call to
@@ -68,7 +80,12 @@ extern "C" {
 #define ACO_REG_IDX_SP 5
 #define ACO_REG_IDX_BP 7
 #define ACO_REG_IDX_FPU 8
+#ifdef _WIN32
+/* Microsoft x64: also rdi, rsi, the TEB stack bounds and xmm6-xmm15. */
+#define ACO_REG_COUNT 34
+#else
 #define ACO_REG_COUNT 9
+#endif
 #elif defined(__aarch64__)
 /* x19-x28 (0-9), fp (10), lr = resume address (11), sp (12), d8-d15 (13-20), fpcr (21). */
 #define ACO_REG_IDX_BP 10
@@ -200,7 +217,14 @@ ACO_EXPORT extern aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_sta
                                     size_t save_stack_sz, aco_cofuncp_t fp, void* arg);
 
 /* The running coroutine of this thread (its main coroutine when none runs). */
+#ifdef _WIN32
+/* Windows: the DLL's native thread-local, read and written through its
+ * address (aco_gtls_co stays an lvalue, so libaco programs build unchanged). */
+ACO_EXPORT extern aco_t** aco_gtls_co_addr(void) __asm__("aco_gtls_co_addr");
+#define aco_gtls_co (*aco_gtls_co_addr())
+#else
 ACO_EXPORT extern __thread aco_t* aco_gtls_co ACO_TLS_MODEL;
+#endif
 
 /* From the main coroutine only; co must not have ended. */
 ACO_EXPORT extern aco_attr_no_asan void aco_resume(aco_t* resume_co);

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 
 #include "aco_abi.h"
+#include "aco_os.h"
 
 #ifdef ACO_ASAN
 #include <sanitizer/asan_interface.h>
@@ -69,7 +70,9 @@ typedef struct {
 #endif
 } aco_thread_state;
 
+#ifndef _WIN32 /* Windows: native TLS of the DLL, defined in its .S file */
 __thread aco_t* aco_gtls_co ACO_TLS_MODEL;
+#endif
 static __thread aco_thread_state aco_tls ACO_TLS_MODEL;
 
 static void aco_counter_block_retire(void* p) {
@@ -299,7 +302,7 @@ void aco_runtime_test(void) {
     _Static_assert(sizeof(((aco_t*)0)->reg) == ACO_REG_COUNT * sizeof(void*), "reg size");
     _Static_assert(offsetof(aco_t, share_fpu_env) == ACO_OFFSET_SHARE_FPU_ENV,
                    "the context switch reads share_fpu_env at this offset");
-    long pgsz = sysconf(_SC_PAGESIZE);
+    size_t pgsz = aco_os_page_size();
     aco_assert(pgsz > 0 && (pgsz & (pgsz - 1)) == 0);
 }
 
@@ -372,15 +375,14 @@ aco_share_stack_t* aco_share_stack_new2(size_t sz, char guard_page_enabled) {
     aco_share_stack_t* p = calloc(1, sizeof(*p));
     aco_assertalloc_ptr(p);
     if (guard_page_enabled) {
-        size_t pgsz = (size_t)sysconf(_SC_PAGESIZE);
+        size_t pgsz = aco_os_page_size();
         size_t usable = (sz + pgsz - 1) & ~(pgsz - 1);
         aco_assert(usable >= sz && usable + pgsz > usable); /* no overflow */
         p->real_sz = usable + pgsz;
-        p->real_ptr = mmap(NULL, p->real_sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
-        aco_assertalloc_bool(p->real_ptr != MAP_FAILED);
+        p->real_ptr = aco_os_map(p->real_sz);
+        aco_assertalloc_ptr(p->real_ptr);
         /* The lowest page is the guard: an overflow writes to it and faults. */
-        aco_assert(mprotect(p->real_ptr, pgsz, PROT_READ) == 0);
+        aco_assert(aco_os_guard(p->real_ptr, pgsz) == 0);
         p->guard_page_enabled = 1;
         p->ptr = (char*)p->real_ptr + pgsz;
         p->sz = usable;
@@ -408,7 +410,7 @@ void aco_share_stack_destroy(aco_share_stack_t* sstk) {
     VALGRIND_STACK_DEREGISTER(sstk->valgrind_stk_id);
 #endif
     if (sstk->guard_page_enabled)
-        aco_assert(munmap(sstk->real_ptr, sstk->real_sz) == 0);
+        aco_assert(aco_os_unmap(sstk->real_ptr, sstk->real_sz) == 0);
     else
         free(sstk->ptr);
     sstk->ptr = NULL;

@@ -1,7 +1,9 @@
 /* aco_abi.h - the one ABI-specific header for this build (see aco_abi_*.h). */
 #ifndef ACO_ABI_H
 #define ACO_ABI_H
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN32)
+#include "aco_abi_x86_64_ms.h"
+#elif defined(__x86_64__)
 #include "aco_abi_x86_64.h"
 #elif defined(__aarch64__)
 #include "aco_abi_aarch64.h"

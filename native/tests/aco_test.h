@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
 #include <sys/wait.h>
+#endif
 #include <unistd.h>
 
 #include "aco.h"
@@ -49,6 +51,9 @@ static inline uint64_t test_rand(uint64_t* state) {
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+#ifdef _WIN32
+#include "aco_test_win32.h"
+#else
 /* Runs fn in a forked child with stderr sent to a pipe; returns the raw wait
  * status and copies up to cap-1 bytes of the child's stderr into err. */
 static inline int test_run_child(void (*fn)(void), char* err, size_t cap) {
@@ -79,6 +84,7 @@ static inline int test_run_child(void (*fn)(void), char* err, size_t cap) {
     while (waitpid(pid, &status, 0) < 0) CHECK(errno == EINTR);
     return status;
 }
+#endif
 
 static inline void test_check_counters_zero(void) {
     aco_counters_t c;

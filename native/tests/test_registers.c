@@ -3,7 +3,48 @@
  * reports what it finds afterwards; the other side meanwhile loads others. */
 #include "aco_test.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(_WIN32)
+/* Microsoft x64: rbx, rbp, rdi, rsi, r12-r15, then xmm6-xmm15 (low, high). */
+enum { NREGS = 28 };
+/* void regs_call(void (*fn)(void*) rcx, void* arg rdx, uint64_t seed r8, uint64_t out[NREGS] r9) */
+__asm__(
+    ".text\n"
+    ".globl regs_call\n"
+    ".def regs_call; .scl 2; .type 32; .endef\n"
+    "regs_call:\n"
+    "  pushq %rbp\n  pushq %rbx\n  pushq %rdi\n  pushq %rsi\n"
+    "  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+    "  subq $200, %rsp\n"          /* home area 32, out 8, xmm6-15 160: rsp 16-aligned */
+    "  movq %r9, 32(%rsp)\n"
+    "  movups %xmm6, 40(%rsp)\n  movups %xmm7, 56(%rsp)\n  movups %xmm8, 72(%rsp)\n"
+    "  movups %xmm9, 88(%rsp)\n  movups %xmm10, 104(%rsp)\n  movups %xmm11, 120(%rsp)\n"
+    "  movups %xmm12, 136(%rsp)\n  movups %xmm13, 152(%rsp)\n  movups %xmm14, 168(%rsp)\n"
+    "  movups %xmm15, 184(%rsp)\n"
+    "  movq %r8, %rbx\n  leaq 1(%r8), %rbp\n  leaq 2(%r8), %rdi\n  leaq 3(%r8), %rsi\n"
+    "  leaq 4(%r8), %r12\n  leaq 5(%r8), %r13\n  leaq 6(%r8), %r14\n  leaq 7(%r8), %r15\n"
+#define REGS_XMM(n, k) \
+    "  leaq " #k "(%r8), %rax\n  movq %rax, %xmm" #n "\n" \
+    "  leaq " #k "+1(%r8), %rax\n  movq %rax, %xmm0\n  punpcklqdq %xmm0, %xmm" #n "\n"
+    REGS_XMM(6, 8) REGS_XMM(7, 10) REGS_XMM(8, 12) REGS_XMM(9, 14) REGS_XMM(10, 16)
+    REGS_XMM(11, 18) REGS_XMM(12, 20) REGS_XMM(13, 22) REGS_XMM(14, 24) REGS_XMM(15, 26)
+    "  movq %rcx, %rax\n  movq %rdx, %rcx\n"
+    "  callq *%rax\n"
+    "  movq 32(%rsp), %r9\n"
+    "  movq %rbx, 0(%r9)\n  movq %rbp, 8(%r9)\n  movq %rdi, 16(%r9)\n  movq %rsi, 24(%r9)\n"
+    "  movq %r12, 32(%r9)\n  movq %r13, 40(%r9)\n  movq %r14, 48(%r9)\n  movq %r15, 56(%r9)\n"
+    "  movups %xmm6, 64(%r9)\n  movups %xmm7, 80(%r9)\n  movups %xmm8, 96(%r9)\n"
+    "  movups %xmm9, 112(%r9)\n  movups %xmm10, 128(%r9)\n  movups %xmm11, 144(%r9)\n"
+    "  movups %xmm12, 160(%r9)\n  movups %xmm13, 176(%r9)\n  movups %xmm14, 192(%r9)\n"
+    "  movups %xmm15, 208(%r9)\n"
+    "  movups 40(%rsp), %xmm6\n  movups 56(%rsp), %xmm7\n  movups 72(%rsp), %xmm8\n"
+    "  movups 88(%rsp), %xmm9\n  movups 104(%rsp), %xmm10\n  movups 120(%rsp), %xmm11\n"
+    "  movups 136(%rsp), %xmm12\n  movups 152(%rsp), %xmm13\n  movups 168(%rsp), %xmm14\n"
+    "  movups 184(%rsp), %xmm15\n"
+    "  addq $200, %rsp\n"
+    "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n"
+    "  popq %rsi\n  popq %rdi\n  popq %rbx\n  popq %rbp\n"
+    "  ret\n");
+#elif defined(__x86_64__)
 enum { NREGS = 6 }; /* rbx, rbp, r12, r13, r14, r15 */
 /* void regs_call(void (*fn)(void*), void* arg, uint64_t seed, uint64_t out[NREGS]):
  * sets callee-saved register k to seed + k, calls fn(arg), stores them in out. */

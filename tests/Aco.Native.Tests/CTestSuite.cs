@@ -13,6 +13,9 @@ internal sealed class CTestSuite
     /// <summary>The AArch64 cross build, whose tests run under qemu-aarch64.</summary>
     public static CTestSuite Aarch64 { get; } = new(Metadata("AcoNativeAarch64BuildDir"));
 
+    /// <summary>The Windows x64 cross build (mingw-w64), whose tests run under wine64.</summary>
+    public static CTestSuite WinX64 { get; } = new(Metadata("AcoNativeWinX64BuildDir"));
+
     private readonly Lazy<IReadOnlyList<string>> _names;
 
     private CTestSuite(string buildDir)
@@ -23,7 +26,7 @@ internal sealed class CTestSuite
 
     public string BuildDir { get; }
 
-    /// <summary>Whether the tree was configured (the AArch64 one is only where its tools are installed).</summary>
+    /// <summary>Whether the tree was configured (the cross builds are only where their tools are installed).</summary>
     public bool Exists => File.Exists(Path.Combine(BuildDir, "CTestTestfile.cmake"));
 
     private static string Metadata(string key) =>

@@ -53,3 +53,25 @@ public sealed class Aarch64TheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>The C tests and the C bench of the Windows x64 cross build (mingw-w64), run under wine64.</summary>
+public sealed class WinX64NativeTests
+{
+    public static TheoryData<string> Tests => CTestSuite.WinX64.Exists ? CTestSuite.WinX64.InMode("plain") : [];
+
+    [WinX64Theory]
+    [MemberData(nameof(Tests))]
+    public void Passes(string test) => CTestSuite.WinX64.Run(test);
+}
+
+/// <summary>Skipped, with the reason, where mingw-w64 or Wine is not installed.</summary>
+public sealed class WinX64TheoryAttribute : TheoryAttribute
+{
+    public WinX64TheoryAttribute()
+    {
+        if (!CTestSuite.WinX64.Exists)
+        {
+            Skip = "The Windows x64 cross build is missing: install gcc-mingw-w64-x86-64 and wine64 (.ci/run does) and build again.";
+        }
+    }
+}
