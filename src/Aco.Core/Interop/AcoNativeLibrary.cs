@@ -56,6 +56,9 @@ public static class AcoNativeLibrary
     /// Prefer this to <see cref="NativeLibrary.Load(string)"/>: .NET loads lazily, so a function that
     /// no library defines ends the whole process ("symbol lookup error", exit code 127) at its first
     /// call, with no exception; and a library loaded before libaco.so may find another copy of it.
+    /// A library that is already loaded (by <see cref="NativeLibrary.Load(string)"/>, or as another
+    /// library's dependency) keeps the binding it got then: the dynamic linker does not bind it again,
+    /// so load bodies with this method first.
     /// </remarks>
     public static nint LoadBodies(string path)
     {
