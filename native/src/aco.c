@@ -526,6 +526,24 @@ __attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need
     co->save_stack.sz = sz;
 }
 
+/* Prefetching a save stack before restoring it: all of it when it is probably
+ * cold, only its first bytes when it was saved so recently (less than
+ * ACO_WARM_REUSE bytes copied by this thread since) that it should still be
+ * in cache. Measured, 8 KB live stacks: a full prefetch takes 0.63-0.9x
+ * libaco's time with 100k coroutines (from DRAM) but 1.07-1.3x with 16 (in
+ * cache), where 1 KB gives 0.76-0.92x; prefetching 1 KB only is 0.6-1.3x
+ * from DRAM. The clock counts in 64 KiB units (ACO_COPY_CLOCK_SHIFT). */
+#define ACO_COPY_CLOCK_SHIFT 16
+#define ACO_WARM_REUSE ((int64_t)1 << 20)
+#define ACO_WARM_PREFETCH ((size_t)1024)
+
+static inline uint16_t aco_copy_clock(void) {
+    aco_counter_block* b = aco_tls.counters;
+    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    int64_t copied = atomic_load_explicit(&b->value[ACO_CT_COPIED_BYTES], memory_order_relaxed);
+    return (uint16_t)(copied >> ACO_COPY_CLOCK_SHIFT);
+}
+
 /* Makes co the owner of its share stack: saves the current owner's live stack
  * and restores co's. */
 __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_t* co) {
@@ -534,8 +552,13 @@ __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_
     aco_t* owner = sstk->owner;
     /* co's saved bytes are usually cold (it ran long ago); start loading them
      * now so the loads overlap the save of the owner's (warm) stack. */
+    uint16_t clock = aco_copy_clock();
     const char* saved = co->save_stack.ptr;
-    for (size_t off = 0; off < co->save_stack.valid_sz; off += 64) __builtin_prefetch(saved + off);
+    size_t prefetch = co->save_stack.valid_sz;
+    if ((uint16_t)(clock - aco_abi_get_save_stamp(co)) < (ACO_WARM_REUSE >> ACO_COPY_CLOCK_SHIFT) &&
+        prefetch > ACO_WARM_PREFETCH)
+        prefetch = ACO_WARM_PREFETCH;
+    for (size_t off = 0; off < prefetch; off += 64) __builtin_prefetch(saved + off);
     if (owner != NULL) {
         aco_assert(owner->share_stack == sstk);
         uintptr_t sp = (uintptr_t)owner->reg[ACO_REG_IDX_SP];
@@ -546,6 +569,7 @@ __attribute__((noinline)) aco_attr_no_asan static void aco_take_share_stack(aco_
         if (n > 0) {
             aco_abi_copy_stack(owner->save_stack.ptr, (const void*)sp, n);
             owner->save_stack.ct_save++;
+            aco_abi_set_save_stamp(owner, clock);
         }
         if (n > owner->save_stack.max_cpsz) owner->save_stack.max_cpsz = n;
         sstk->owner = NULL;

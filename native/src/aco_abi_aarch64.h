@@ -32,6 +32,17 @@ static inline void aco_abi_init_context(aco_t* co, aco_share_stack_t* s, aco_cof
     co->reg[ACO_REG_IDX_SP] = s->align_retptr;
 }
 
+/* No spare bits in the saved context here (FPCR is saved as 64 bits): every
+ * save stack counts as cold (aco.c then prefetches all of it). */
+static inline uint16_t aco_abi_get_save_stamp(const aco_t* co) {
+    (void)co;
+    return 0x8000;
+}
+static inline void aco_abi_set_save_stamp(aco_t* co, uint16_t v) {
+    (void)co;
+    (void)v;
+}
+
 aco_attr_no_asan static inline void aco_abi_copy_stack(void* restrict dst, const void* restrict src,
                                                        size_t n) {
 #ifndef ACO_ASAN

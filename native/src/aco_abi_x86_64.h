@@ -36,6 +36,20 @@ static inline void aco_abi_init_context(aco_t* co, aco_share_stack_t* s, aco_cof
     co->reg[ACO_REG_IDX_SP] = s->align_retptr;
 }
 
+/* Where a coroutine's save stack was last written, in the thread's copy
+ * clock (bytes copied between share and save stacks, in units of 64 KiB, modulo
+ * 2^16): kept in bytes 66-67 of aco_t.reg, between the x87 control word and
+ * MXCSR, which the context switch never touches. aco.c reads it to guess
+ * whether the saved bytes are still in cache. */
+static inline uint16_t aco_abi_get_save_stamp(const aco_t* co) {
+    uint16_t v;
+    memcpy(&v, (const char*)&co->reg[ACO_REG_IDX_FPU] + 2, sizeof v);
+    return v;
+}
+static inline void aco_abi_set_save_stamp(aco_t* co, uint16_t v) {
+    memcpy((char*)&co->reg[ACO_REG_IDX_FPU] + 2, &v, sizeof v);
+}
+
 /* Copies a live stack (both sides 8-byte aligned, size 16n + 8). Measured
  * here: an inline loop beats memcpy's call up to 128 bytes, memcpy wins in
  * between, rep movsb wins from 4 KiB. AddressSanitizer must not instrument the
