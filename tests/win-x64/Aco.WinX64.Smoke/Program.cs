@@ -1,0 +1,173 @@
+// Aco.WinX64.Smoke CHECK: runs one check of .NET with aco.dll on Windows (here: under Wine)
+// and exits with 0 when it passed. Coroutine bodies are native (smoke_bodies.dll); managed
+// code runs only on the thread's own stack, between resumes.
+using System.Runtime.InteropServices;
+
+return Smoke.Run(args.Length == 1 ? args[0] : "");
+
+internal static unsafe class Smoke
+{
+    private static readonly nint Aco = Load("aco.dll");
+    private static readonly nint Bodies = Load("smoke_bodies.dll");
+
+    private static readonly delegate* unmanaged<nint, void> ThreadInit = (delegate* unmanaged<nint, void>)Export(Aco, "aco_thread_init");
+    private static readonly delegate* unmanaged<nint, nint, nuint, nint, nint, nint> Create = (delegate* unmanaged<nint, nint, nuint, nint, nint, nint>)Export(Aco, "aco_create");
+    private static readonly delegate* unmanaged<nint, void> Resume = (delegate* unmanaged<nint, void>)Export(Aco, "aco_resume");
+    private static readonly delegate* unmanaged<nint, void> Destroy = (delegate* unmanaged<nint, void>)Export(Aco, "aco_destroy");
+    private static readonly delegate* unmanaged<nuint, nint> ShareStackNew = (delegate* unmanaged<nuint, nint>)Export(Aco, "aco_share_stack_new");
+    private static readonly delegate* unmanaged<nint, void> ShareStackDestroy = (delegate* unmanaged<nint, void>)Export(Aco, "aco_share_stack_destroy");
+    private static readonly delegate* unmanaged<nint, nint> LoopNew = (delegate* unmanaged<nint, nint>)Export(Aco, "aco_loop_new");
+    private static readonly delegate* unmanaged<nint, nint, void> LoopAddStack = (delegate* unmanaged<nint, nint, void>)Export(Aco, "aco_loop_add_stack");
+    private static readonly delegate* unmanaged<nint, nint, nint, long, nuint, nint> LoopSpawn = (delegate* unmanaged<nint, nint, nint, long, nuint, nint>)Export(Aco, "aco_loop_spawn");
+    private static readonly delegate* unmanaged<nint, nuint, nint*, nuint, nuint> LoopRun = (delegate* unmanaged<nint, nuint, nint*, nuint, nuint>)Export(Aco, "aco_loop_run");
+    private static readonly delegate* unmanaged<nint, nint, void> LoopDestroyTask = (delegate* unmanaged<nint, nint, void>)Export(Aco, "aco_loop_destroy_task");
+    private static readonly delegate* unmanaged<nint, long> LoopLive = (delegate* unmanaged<nint, long>)Export(Aco, "aco_loop_live");
+    private static readonly delegate* unmanaged<nint, void> LoopDestroy = (delegate* unmanaged<nint, void>)Export(Aco, "aco_loop_destroy");
+    private static readonly nint FrameBody = Export(Bodies, "smoke_frame_body");
+    private static readonly nint LoopBody = Export(Bodies, "smoke_loop_body");
+
+    public static int Run(string check)
+    {
+        try
+        {
+            var ok = check switch
+            {
+                "copy-stacks-with-gc" => CopyStacks(coroutines: 100, rounds: 200, between: GcEvery20),
+                "managed-exceptions-between-resumes" => CopyStacks(coroutines: 100, rounds: 200, between: ThrowAndCatch),
+                "threads" => Threads(),
+                "run-loop" => RunLoop(),
+                _ => throw new ArgumentException($"unknown check '{check}'"),
+            };
+            Console.WriteLine(ok ? $"ok {check}" : $"FAIL {check}");
+            return ok ? 0 : 1;
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"FAIL {check}: {e}");
+            return 2;
+        }
+    }
+
+    private static nint Load(string name) => NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, name));
+
+    private static nint Export(nint library, string name) => NativeLibrary.GetExport(library, name);
+
+    private static void GcEvery20(int round)
+    {
+        var garbage = new List<byte[]>();
+        for (var k = 0; k < 1000; k++) garbage.Add(new byte[100]);
+        if (round % 20 == 0)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+    }
+
+    // Managed exception dispatch unwinds this thread's stack within the TEB's stack bounds,
+    // which the context switch has just restored.
+    private static void ThrowAndCatch(int round)
+    {
+        try
+        {
+            Deep(round, 20);
+        }
+        catch (InvalidOperationException e) when (e.Message == $"round {round}")
+        {
+        }
+    }
+
+    private static int Deep(int round, int depth) =>
+        depth == 0 ? throw new InvalidOperationException($"round {round}") : Deep(round, depth - 1) + 1;
+
+    /// <summary>Coroutines with 3000-byte frames on one share stack, resumed round-robin (a copy
+    /// out and in at every switch), with <paramref name="between"/> run after each round.</summary>
+    private static bool CopyStacks(int coroutines, int rounds, Action<int> between)
+    {
+        ThreadInit(0);
+        var main = Create(0, 0, 0, 0, 0);
+        var stack = ShareStackNew(0);
+        var counters = (long*)NativeMemory.AllocZeroed((nuint)(coroutines * sizeof(long)));
+        var cos = new nint[coroutines];
+        for (var i = 0; i < coroutines; i++)
+        {
+            cos[i] = Create(main, stack, 0, FrameBody, (nint)(counters + i));
+        }
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var co in cos)
+            {
+                Resume(co);
+            }
+            between(round);
+        }
+        var ok = true;
+        for (var i = 0; i < coroutines; i++)
+        {
+            if (counters[i] != rounds - 1)
+            {
+                Console.WriteLine($"coroutine {i}: {counters[i]} intact resumes, expected {rounds - 1}");
+                ok = false;
+            }
+            Destroy(cos[i]);
+        }
+        ShareStackDestroy(stack);
+        Destroy(main);
+        NativeMemory.Free(counters);
+        return ok;
+    }
+
+    /// <summary>Four threads at once, each with its own coroutines (the current coroutine is a
+    /// native thread-local of aco.dll).</summary>
+    private static bool Threads()
+    {
+        var results = new bool[4];
+        var threads = Enumerable.Range(0, 4)
+            .Select(t => new Thread(() => results[t] = CopyStacks(coroutines: 50, rounds: 100, between: GcEvery20)))
+            .ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        return results.All(r => r);
+    }
+
+    /// <summary>The native run loop: 1000 tasks over 4 share stacks, each ten bridge yields and a finish.</summary>
+    private static bool RunLoop()
+    {
+        ThreadInit(0);
+        var main = Create(0, 0, 0, 0, 0);
+        var loop = LoopNew(main);
+        var stacks = new nint[4];
+        for (var i = 0; i < stacks.Length; i++)
+        {
+            stacks[i] = ShareStackNew(256 * 1024);
+            LoopAddStack(loop, stacks[i]);
+        }
+        const int Tasks = 1000;
+        for (var i = 0; i < Tasks; i++)
+        {
+            LoopSpawn(loop, LoopBody, 0, i, 0);
+        }
+        var batch = stackalloc nint[64];
+        var ended = 0;
+        for (var turn = 0; LoopLive(loop) > 0 && turn < 10_000; turn++)
+        {
+            var n = (int)LoopRun(loop, 1024, batch, 64);
+            for (var k = 0; k < n; k++)
+            {
+                LoopDestroyTask(loop, batch[k]);
+                ended++;
+            }
+            GC.Collect(0);
+        }
+        LoopDestroy(loop);
+        foreach (var s in stacks)
+        {
+            ShareStackDestroy(s);
+        }
+        Destroy(main);
+        if (ended != Tasks)
+        {
+            Console.WriteLine($"{ended} tasks ended, expected {Tasks}");
+        }
+        return ended == Tasks;
+    }
+}
