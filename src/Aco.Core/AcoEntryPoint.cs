@@ -23,6 +23,7 @@ public readonly record struct AcoEntryPoint
     [
         "libcoreclr.so", "libclrjit.so", "libclrgc.so", "libhostpolicy.so", "libhostfxr.so",
         "libmscordaccore.so", "libmscordbi.so", "libcoreclrtraceptprovider.so",
+        "coreclr.dll", "clrjit.dll", "clrgc.dll", "hostpolicy.dll", "hostfxr.dll", "mscordaccore.dll", "mscordbi.dll",
     ];
 
     private AcoEntryPoint(nint address, string modulePath, string? symbol)
@@ -82,6 +83,10 @@ public readonly record struct AcoEntryPoint
         if (RuntimeImages.Any(r => fileName.StartsWith(r, StringComparison.Ordinal)))
         {
             throw new ArgumentException($"0x{address:x} is inside the .NET runtime ({fileName}). {Rule}", nameof(address));
+        }
+        if (NativeImage.IsManagedImage(address))
+        {
+            throw new ArgumentException($"0x{address:x} is managed code compiled ahead of time, in {fileName}. {Rule}", nameof(address));
         }
         if (!NativeImage.IsExecutable(address))
         {

@@ -10,12 +10,12 @@ namespace Aco.Core;
 /// this assembly or the application, then under <c>runtimes/&lt;rid&gt;/native/</c> of either, then
 /// the system's own search), and libraries of coroutine bodies (<see cref="LoadBodies"/>).
 /// </summary>
-public static class AcoNativeLibrary
+public static partial class AcoNativeLibrary
 {
     /// <summary>Environment variable that names libaco.so's full path.</summary>
     public const string PathVariable = "ACO_NATIVE_LIBRARY";
 
-    private const string FileName = "libaco.so";
+    private static readonly string FileName = OperatingSystem.IsWindows() ? "aco.dll" : "libaco.so";
     private static int _installed;
     private static nint _loaded;
 
@@ -63,6 +63,10 @@ public static class AcoNativeLibrary
     public static nint LoadBodies(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (OperatingSystem.IsWindows())
+        {
+            return LoadBodiesOnWindows(path);
+        }
         _ = AcoNative.VersionNumber(); // loads libaco.so through the resolver
         if (!path.Contains('/', StringComparison.Ordinal) && File.Exists(Path.Combine(AppContext.BaseDirectory, path)))
         {
@@ -155,7 +159,7 @@ public static class AcoNativeLibrary
         {
             list.Add(fromEnv);
         }
-        var rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        var rid = OperatingSystem.IsWindows() ? "win-x64" : RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
         var dirs = new[] { Path.GetDirectoryName(typeof(AcoNativeLibrary).Assembly.Location), AppContext.BaseDirectory }
             .Where(d => !string.IsNullOrEmpty(d))
             .Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d!)))

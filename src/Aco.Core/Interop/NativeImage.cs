@@ -21,6 +21,10 @@ internal static unsafe partial class NativeImage
     /// <summary>The path of the loaded native image that contains <paramref name="address"/>, or null.</summary>
     public static string? ImageOf(nint address)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return NativeImageWindows.ImageOf(address);
+        }
         DlInfo info;
         if (DlAddr(address, &info) == 0 || info.FileName == null)
         {
@@ -32,6 +36,10 @@ internal static unsafe partial class NativeImage
     /// <summary>The exported symbol <paramref name="address"/> is, when it is exactly one.</summary>
     public static string? SymbolAt(nint address)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return NativeImageWindows.SymbolAt(address);
+        }
         DlInfo info;
         if (DlAddr(address, &info) == 0 || info.SymbolName == null || info.SymbolAddress != address)
         {
@@ -43,6 +51,10 @@ internal static unsafe partial class NativeImage
     /// <summary>The distinct files named <paramref name="fileName"/> (or fileName.N) mapped in this process.</summary>
     public static IReadOnlyList<string> MappedCopies(string fileName)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return NativeImageWindows.MappedCopies(fileName);
+        }
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in File.ReadLines("/proc/self/maps"))
         {
@@ -61,9 +73,20 @@ internal static unsafe partial class NativeImage
         return [.. paths];
     }
 
+    /// <summary>
+    /// Whether <paramref name="address"/> is in a managed assembly's image: on Windows, ReadyToRun
+    /// code (an [UnmanagedCallersOnly] method's, say) lies in a loaded module. Linux maps assemblies
+    /// without the dynamic linker, so <see cref="ImageOf"/> already finds none there.
+    /// </summary>
+    public static bool IsManagedImage(nint address) => OperatingSystem.IsWindows() && NativeImageWindows.IsManagedImage(address);
+
     /// <summary>Whether <paramref name="address"/> lies in an executable mapping of this process.</summary>
     public static bool IsExecutable(nint address)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return NativeImageWindows.IsExecutable(address);
+        }
         var target = (ulong)address;
         foreach (var line in File.ReadLines("/proc/self/maps"))
         {

@@ -3,9 +3,11 @@
 // code runs only on the thread's own stack, between resumes.
 using System.Runtime.InteropServices;
 
+using Aco.Core;
+
 return Smoke.Run(args.Length == 1 ? args[0] : "");
 
-internal static unsafe class Smoke
+internal static unsafe partial class Smoke
 {
     private static readonly nint Aco = Load("aco.dll");
     private static readonly nint Bodies = Load("smoke_bodies.dll");
@@ -36,6 +38,7 @@ internal static unsafe class Smoke
                 "managed-exceptions-between-resumes" => CopyStacks(coroutines: 100, rounds: 200, between: ThrowAndCatch),
                 "threads" => Threads(),
                 "run-loop" => RunLoop(),
+                "entry-points" => EntryPoints(),
                 _ => throw new ArgumentException($"unknown check '{check}'"),
             };
             Console.WriteLine(ok ? $"ok {check}" : $"FAIL {check}");
@@ -127,6 +130,58 @@ internal static unsafe class Smoke
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         return results.All(r => r);
+    }
+
+    [LibraryImport("kernel32.dll", EntryPoint = "GetModuleHandleW", StringMarshalling = StringMarshalling.Utf16)]
+    private static partial nint GetModuleHandle(string name);
+
+    [UnmanagedCallersOnly]
+    private static void ManagedBody()
+    {
+    }
+
+    /// <summary>Aco.Core on Windows: LoadBodies, and AcoEntryPoint's checks with the loader's modules
+    /// and VirtualQuery (no dladdr): native code is accepted, everything else refused.</summary>
+    private static bool EntryPoints()
+    {
+        var ok = true;
+        void Expect(bool condition, string what)
+        {
+            Console.WriteLine($"{(condition ? "ok" : "FAIL")}: {what}");
+            ok &= condition;
+        }
+        bool Refused(nint address, string reason)
+        {
+            try
+            {
+                _ = AcoEntryPoint.FromPointer(address);
+                return false;
+            }
+            catch (ArgumentException e)
+            {
+                Console.WriteLine($"  refused: {e.Message}");
+                return e.Message.Contains(reason, StringComparison.Ordinal);
+            }
+        }
+
+        var bodies = AcoNativeLibrary.LoadBodies("smoke_bodies.dll");
+        var entry = AcoEntryPoint.FromExport(bodies, "smoke_frame_body");
+        Expect(entry.IsValid && entry.Symbol == "smoke_frame_body" && Path.GetFileName(entry.ModulePath) == "smoke_bodies.dll",
+            $"a native export is accepted ({entry}, {entry.ModulePath})");
+        Expect(Refused(NativeLibrary.GetExport(bodies, "smoke_data"), "not in executable code"), "data is refused");
+        Expect(Refused((nint)(delegate* unmanaged<void>)&ManagedBody, "not inside any loaded native library"), "an [UnmanagedCallersOnly] stub is refused");
+        Expect(Refused(GetModuleHandle("coreclr.dll") + 0x1000, "inside the .NET runtime"), "the runtime's own code is refused");
+        Expect(Refused(GetModuleHandle("System.Private.CoreLib.dll") + 0x1000, "compiled ahead of time"), "ReadyToRun code of an assembly is refused");
+        try
+        {
+            _ = AcoNativeLibrary.LoadBodies("no_such_bodies.dll");
+            Expect(false, "a missing library throws DllNotFoundException");
+        }
+        catch (DllNotFoundException)
+        {
+            Expect(true, "a missing library throws DllNotFoundException");
+        }
+        return ok;
     }
 
     /// <summary>The native run loop: 1000 tasks over 4 share stacks, each ten bridge yields and a finish.</summary>

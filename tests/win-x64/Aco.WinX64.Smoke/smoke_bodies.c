@@ -27,6 +27,9 @@ SMOKE_EXPORT void smoke_frame_body(void) {
     }
 }
 
+/* Data, not code: AcoEntryPoint must refuse it. */
+SMOKE_EXPORT int smoke_data = 1;
+
 /* Ten plain bridge yields (they stay in the native run loop), then finishes with 42. */
 SMOKE_EXPORT void smoke_loop_body(void) {
     for (int i = 0; i < 10; i++) aco_bridge_yield();
