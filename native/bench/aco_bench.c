@@ -550,6 +550,14 @@ int main(int argc, char** argv) {
     }
     if (argc > 2 && strncmp(mode, "churn-child", 11) == 0) return churn_child(argv[2]);
 
+#ifdef _WIN32 /* say where the numbers come from: under Wine they are Wine numbers */
+    const char* (*wine_version)(void) =
+        (const char* (*)(void))(uintptr_t)GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
+    if (wine_version != NULL)
+        printf("Windows x64 build under Wine %s: Wine numbers, not Windows ones.\n\n", wine_version());
+    else
+        printf("Windows x64 build.\n\n");
+#endif
     printf("| benchmark | ours | anchor | ours/anchor | notes |\n|---|---:|---:|---:|---|\n");
     if (!only_copy && !only_churn) {
         bench_round_trip(0);
