@@ -75,20 +75,20 @@ public sealed unsafe class AcoCoroutine : SafeHandleZeroOrMinusOneIsInvalid
     public bool IsMain => _stack is null;
 
     /// <summary>Whether it has ended (called <c>aco_exit</c>, or returned with ReturnMeansExit).</summary>
-    public bool IsEnded => Native->IsEnd != 0;
+    public bool IsEnded => AcoLayout.Fields(Native)->IsEnd != 0;
 
     /// <summary>The argument its entry function reads with <c>aco_get_arg()</c>.</summary>
-    public nint Argument => Native->Argument;
+    public nint Argument => AcoLayout.Fields(Native)->Argument;
 
     /// <summary>Whether its live stack is on its share stack now (no copy needed to resume it).</summary>
-    public bool OwnsShareStack => _stack is not null && Native->ShareStack->Owner == Native;
+    public bool OwnsShareStack => _stack is not null && AcoLayout.Fields(Native)->ShareStack->Owner == Native;
 
     /// <summary>Save-stack size and copy statistics.</summary>
     public AcoSaveStackStats SaveStack
     {
         get
         {
-            var s = &Native->SaveStack;
+            var s = &AcoLayout.Fields(Native)->SaveStack;
             return new AcoSaveStackStats((long)s->Size, (long)s->ValidSize, (long)s->MaxCopySize, (long)s->SaveCount, (long)s->RestoreCount);
         }
     }
@@ -120,7 +120,7 @@ public sealed unsafe class AcoCoroutine : SafeHandleZeroOrMinusOneIsInvalid
         {
             throw new InvalidOperationException("A main coroutine cannot be resumed: it is the thread itself, which resumes the others.");
         }
-        if (native->IsEnd != 0)
+        if (AcoLayout.Fields(native)->IsEnd != 0)
         {
             throw new InvalidOperationException("The coroutine has ended; it cannot be resumed again.");
         }

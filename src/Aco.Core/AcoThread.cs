@@ -40,14 +40,10 @@ public sealed unsafe class AcoThread : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">The thread was initialized with other options.</exception>
     /// <exception cref="ArgumentException">The options contradict each other.</exception>
-    /// <exception cref="PlatformNotSupportedException">Not on x86-64 (the .NET layer reads native structs laid out for it).</exception>
+    /// <exception cref="PlatformNotSupportedException">The loaded libaco's struct layout does not match this assembly's (mixed builds).</exception>
     public static AcoThread Initialize(AcoThreadOptions? options = null)
     {
-        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
-        {
-            throw new PlatformNotSupportedException(
-                "Aco.Core's .NET layer runs on x86-64 Linux for now; on AArch64 the native core (libaco.so, its C API) is available, the .NET bindings are not yet.");
-        }
+        Interop.AcoLayout.EnsureChecked();
         options ??= AcoThreadOptions.Default;
         options.Validate();
         if (t_current is { } existing)

@@ -46,8 +46,9 @@ public sealed unsafe partial class AcoScheduler
     private AcoCoroutineInfo Describe(NativeTask* t, AcoCoroutineState state)
     {
         var co = (NativeCoroutine*)((byte*)t + sizeof(NativeTask));
-        var stackIndex = _stacks.FindIndex(s => s.DangerousGetHandle() == (nint)co->ShareStack);
-        var save = co->SaveStack;
+        var fields = AcoLayout.Fields(co);
+        var stackIndex = _stacks.FindIndex(s => s.DangerousGetHandle() == (nint)fields->ShareStack);
+        var save = fields->SaveStack;
         return new AcoCoroutineInfo(
             t->Id, state, stackIndex,
             new AcoSaveStackStats((long)save.Size, (long)save.ValidSize, (long)save.MaxCopySize, (long)save.SaveCount, (long)save.RestoreCount),

@@ -61,6 +61,9 @@ internal static unsafe partial class AcoNative
 
     [LibraryImport(Library, EntryPoint = "aco_get_counters")]
     internal static partial void GetCounters(NativeCounters* counters);
+
+    [LibraryImport(Library, EntryPoint = "aco_get_layout")]
+    internal static partial void GetLayout(NativeLayout* layout);
 }
 
 /// <summary>aco_save_stack_t.</summary>
@@ -75,11 +78,16 @@ internal struct NativeSaveStack
     public nuint RestoreCount;
 }
 
-/// <summary>aco_t (x86-64 layout: 9 saved-context slots).</summary>
+/// <summary>
+/// An aco_t, opaque: it starts with saved-context slots whose count depends on the ABI. Read its
+/// fields through <see cref="AcoLayout.Fields"/>.
+/// </summary>
+internal struct NativeCoroutine;
+
+/// <summary>The fields of aco_t after its saved-context slots: the same on every ABI.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct NativeCoroutine
+internal unsafe struct NativeCoroutineFields
 {
-    public fixed long Registers[9];
     public NativeCoroutine* MainCoroutine;
     public nint Argument;
     public byte IsEnd;
@@ -106,6 +114,77 @@ internal unsafe struct NativeShareStack
     public nint RealPtr;
     public nuint RealSize;
     public nuint ValgrindStackId;
+}
+
+/// <summary>aco_layout_t (aco_layout.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeLayout
+{
+    public uint Version;
+    public uint PointerSize;
+    public uint RegCount;
+    public uint RegIndexSp;
+    public uint AcoSize;
+    public uint AcoMainCo;
+    public uint AcoIsEnd;
+    public uint AcoSaveStack;
+    public uint AcoShareStack;
+    public uint ShareStackSize;
+    public uint ShareStackOwner;
+    public uint ShareStackAlignRetPtr;
+}
+
+/// <summary>
+/// This process's libaco layout, read once from the library (aco_get_layout) and checked against the
+/// managed mirrors, so no managed code assumes one ABI's layout.
+/// </summary>
+internal static unsafe class AcoLayout
+{
+    private static readonly int s_registerBytes;
+    private static readonly int s_spIndex;
+
+    static AcoLayout()
+    {
+        NativeLayout layout;
+        AcoNative.GetLayout(&layout);
+        var problem = Check(layout);
+        if (problem is not null)
+        {
+            throw new PlatformNotSupportedException($"The loaded libaco's struct layout does not match Aco.Core's ({problem}): the library and the assembly come from different builds.");
+        }
+        s_registerBytes = (int)layout.AcoMainCo;
+        s_spIndex = (int)layout.RegIndexSp;
+    }
+
+    /// <summary>Null when the library's layout matches the managed mirrors; otherwise what differs.</summary>
+    internal static string? Check(in NativeLayout layout)
+    {
+        var regBytes = (int)(layout.RegCount * layout.PointerSize);
+        (string Name, long Native, long Managed)[] checks =
+        [
+            ("version", layout.Version, 1),
+            ("pointer size", layout.PointerSize, sizeof(nint)),
+            ("offset of main_co", layout.AcoMainCo, regBytes),
+            ("offset of is_end", layout.AcoIsEnd, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.IsEnd))),
+            ("offset of save_stack", layout.AcoSaveStack, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.SaveStack))),
+            ("offset of share_stack", layout.AcoShareStack, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.ShareStack))),
+            ("size of aco_t", layout.AcoSize, regBytes + sizeof(NativeCoroutineFields)),
+            ("size of aco_share_stack_t", layout.ShareStackSize, sizeof(NativeShareStack)),
+            ("offset of owner", layout.ShareStackOwner, Marshal.OffsetOf<NativeShareStack>(nameof(NativeShareStack.Owner))),
+            ("offset of align_retptr", layout.ShareStackAlignRetPtr, Marshal.OffsetOf<NativeShareStack>(nameof(NativeShareStack.AlignRetPtr))),
+        ];
+        var wrong = checks.Where(c => c.Native != c.Managed).Select(c => $"{c.Name}: native {c.Native}, managed {c.Managed}").ToList();
+        return layout.RegIndexSp >= layout.RegCount ? "stack pointer slot out of range" : wrong.Count == 0 ? null : string.Join("; ", wrong);
+    }
+
+    /// <summary>Forces the check (it throws <see cref="PlatformNotSupportedException"/> on a mismatch).</summary>
+    internal static void EnsureChecked() => _ = s_registerBytes;
+
+    /// <summary>The fields of <paramref name="co"/> after its saved-context slots.</summary>
+    internal static NativeCoroutineFields* Fields(NativeCoroutine* co) => (NativeCoroutineFields*)((byte*)co + s_registerBytes);
+
+    /// <summary>The stack pointer of a suspended coroutine (its saved-context slot).</summary>
+    internal static byte* StackPointer(NativeCoroutine* co) => ((byte**)co)[s_spIndex];
 }
 
 /// <summary>aco_counters_t.</summary>

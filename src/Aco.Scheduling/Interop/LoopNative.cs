@@ -61,19 +61,19 @@ internal static unsafe partial class LoopNative
     /// <summary>
     /// Where the bytes [p, p + length) of a waiting task's stack are now: where it left them, or in its
     /// save stack when another coroutine owns the share stack (the C aco_task_resolve, without a call).
-    /// x86-64 layout (ACO_REG_IDX_SP = 5), the only one the .NET layer supports.
     /// </summary>
     internal static byte* ResolveHere(NativeTask* t, byte* p, uint length)
     {
         var co = (Aco.Core.Interop.NativeCoroutine*)((byte*)t + sizeof(NativeTask));
-        var stack = co->ShareStack;
-        var sp = (byte*)co->Registers[5];
+        var fields = Aco.Core.Interop.AcoLayout.Fields(co);
+        var stack = fields->ShareStack;
+        var sp = Aco.Core.Interop.AcoLayout.StackPointer(co);
         var top = (byte*)stack->AlignRetPtr;
         if (stack->Owner == co || p < sp || p + length > top)
         {
             return p;
         }
-        return (byte*)co->SaveStack.Ptr + (p - sp);
+        return (byte*)fields->SaveStack.Ptr + (p - sp);
     }
 
     [LibraryImport(Library, EntryPoint = "aco_loop_first_ready")]
