@@ -100,6 +100,12 @@ public sealed partial class AcoScheduler
             }
         }
         while (Interlocked.CompareExchange(ref _liveManaged, live - 1, live) != live);
+        if (live == 1 && Volatile.Read(ref _state) == 2)
+        {
+            // The continuation that counts an end may run on a thread-pool thread (the scheduler's own
+            // context forbids inlining it), while a stopping scheduler waits for this count to reach zero.
+            _wake.Set();
+        }
     }
 
     /// <summary>Queues managed work: directly on the scheduler thread, through the inbox from any other.</summary>

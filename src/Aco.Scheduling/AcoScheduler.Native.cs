@@ -370,9 +370,10 @@ public sealed unsafe partial class AcoScheduler
         _timerDue = due;
         var provider = _options.TimeProvider;
         var ticks = due - provider.GetTimestamp();
-        // Rounded up to whole milliseconds, so a millisecond timer does not fire before the due time
-        // (if it still does, FireTimers arms it again).
-        var ms = ticks <= 0 ? 0 : Math.Min(Math.Ceiling(ticks * 1000.0 / provider.TimestampFrequency), MaxTimerDelayMs);
+        // Rounded up to whole milliseconds, so a millisecond timer does not fire before the due time (if it
+        // still does, FireTimers arms it again); never 0, which some timers take as "do not fire": a sleeper
+        // already due is taken by the loop itself, which does not block while one is (TimerDue).
+        var ms = Math.Clamp(Math.Ceiling(ticks * 1000.0 / provider.TimestampFrequency), 1, MaxTimerDelayMs);
         _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
 

@@ -327,6 +327,8 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     //   native coroutines made ready              the loop's ready count   (the thread is awake)
     //   sleepers                                  _timerFired / the heap   OnTimerFired: _wake.Set()
     //   the stop deadline                         _stopDeadline            its registration: _wake.Set()
+    //   the last managed coroutine ending while   _liveManaged             ManagedEnded: _wake.Set()
+    //     stopping (counted on any thread)
     //
     // WaitForWork resets _wake, then announces _idle with a full fence, then checks every source.
     // A writer that ran before the announcement is seen by the check; one that runs after it sees
@@ -340,7 +342,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         Debug.Assert(_sleepers.Count == 0 || _timerDue <= _sleepers.EarliestDue || Volatile.Read(ref _timerFired) != 0,
             "a sleeper exists but no timer is armed for it");
         if (!_inbox.Reader.TryPeek(out _) && _managed.Count == 0 && _loopStats->Ready == 0
-            && Volatile.Read(ref _timerFired) == 0 && !TimerDue() && !StopDeadlinePassed())
+            && Volatile.Read(ref _timerFired) == 0 && !TimerDue() && !(Volatile.Read(ref _state) == 2 && TryFinishStop()))
         {
             _wake.Wait();
         }

@@ -172,12 +172,36 @@ public sealed class LivenessTests
         var stubborn = Enumerable.Range(0, 600).Select(_ => scheduler.Spawn(Bodies.StubbornSleeper)).ToList();
         var finishers = Enumerable.Range(0, 100).Select(_ => scheduler.Spawn(Bodies.FinishAfterYields, 3000)).ToList();
         await WaitUntil(() => scheduler.Counters.LiveNative == 700); // all started (spawns still queued at stop never start)
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(4));
-        await scheduler.StopAsync(deadline.Token).WaitAsync(TimeSpan.FromSeconds(30));
+        // The deadline comes once every finisher has ended, or after a minute if they starve (then they fail below).
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        _ = Task.WhenAll(finishers.Select(h => h.Completion)).ContinueWith(_ => deadline.Cancel(), TaskScheduler.Default);
+        await scheduler.StopAsync(deadline.Token).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.All(finishers, h => Assert.Equal(3000, h.Completion.Result));
         Assert.All(stubborn, h => Assert.True(h.Completion.IsCanceled));
         Assert.Equal(600, scheduler.DestroyedAtStop);
         await scheduler.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Stopping_ends_as_soon_as_the_last_managed_coroutine_ends_even_when_its_end_is_counted_on_another_thread()
+    {
+        // The end of a managed body is counted by a continuation that runs on the thread pool; a stopping
+        // scheduler that has gone idle must be woken by it.
+        for (var round = 0; round < 20; round++)
+        {
+            var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
+            scheduler.Start();
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var coroutine = scheduler.Spawn(async () => await release.Task);
+            await WaitUntil(() => scheduler.Counters.LiveManaged == 1);
+            var stopped = scheduler.StopAsync(); // no deadline: it waits for the coroutine
+            await Task.Delay(5);
+            Assert.False(stopped.IsCompleted);
+            release.SetResult();
+            await stopped.WaitAsync(Bound);
+            await coroutine.WaitAsync(Bound);
+            await scheduler.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -228,7 +228,7 @@ public sealed class LateContinuationTests
         var resumedAfterStop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var coroutine = scheduler.Spawn(async () =>
         {
-            await Task.Delay(300); // completes after the scheduler is gone
+            await Task.Delay(2000); // completes after the scheduler is gone (and after the checks below, even on a loaded machine)
             resumedAfterStop.SetResult(Thread.CurrentThread.IsThreadPoolThread);
         });
         await Task.Delay(50);
