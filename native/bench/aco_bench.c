@@ -476,8 +476,8 @@ static void bench_churn(int in_process) {
         }
         char what[96], note[160];
         snprintf(what, sizeof what, "churn %s, round 1", phase[p]);
-        snprintf(note, sizeof note, "%zu coroutines per round, 64 B save stack, fresh process",
-                 churn_count());
+        snprintf(note, sizeof note, "%zu coroutines per round, 64 B save stack, %s", churn_count(),
+                 in_process ? "both in this process" : "each library in a fresh process");
         row(what, "ns", o[0][p], "libaco", have ? a[0][p] : NO_ANCHOR, note);
         snprintf(what, sizeof what, "churn %s, rounds 2-%d", phase[p], CHURN_ROUNDS);
         if (have)
