@@ -10,7 +10,7 @@ namespace Aco.Native.Tests;
 public sealed class WinX64DotnetTests
 {
     public static TheoryData<string> Checks =>
-        new() { "copy-stacks-with-gc", "managed-exceptions-between-resumes", "threads", "run-loop", "entry-points" };
+        new() { "copy-stacks-with-gc", "managed-exceptions-between-resumes", "threads", "run-loop", "entry-points", "aco-core-coroutines", "scheduler-bridge", "hosting" };
 
     [WinX64Theory]
     [MemberData(nameof(Checks))]

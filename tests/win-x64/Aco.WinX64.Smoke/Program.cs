@@ -3,7 +3,14 @@
 // code runs only on the thread's own stack, between resumes.
 using System.Runtime.InteropServices;
 
+using System.Text;
+
 using Aco.Core;
+using Aco.Hosting;
+using Aco.Scheduling;
+
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 return Smoke.Run(args.Length == 1 ? args[0] : "");
 
@@ -39,6 +46,9 @@ internal static unsafe partial class Smoke
                 "threads" => Threads(),
                 "run-loop" => RunLoop(),
                 "entry-points" => EntryPoints(),
+                "aco-core-coroutines" => AcoCoreCoroutines(),
+                "scheduler-bridge" => Checks.SchedulerBridge().GetAwaiter().GetResult(),
+                "hosting" => Checks.Hosting().GetAwaiter().GetResult(),
                 _ => throw new ArgumentException($"unknown check '{check}'"),
             };
             Console.WriteLine(ok ? $"ok {check}" : $"FAIL {check}");
@@ -184,6 +194,30 @@ internal static unsafe partial class Smoke
         return ok;
     }
 
+    /// <summary>Aco.Core's coroutines (the layout read from aco.dll), and misuse that throws.</summary>
+    private static bool AcoCoreCoroutines()
+    {
+        Checks.s_ok = true;
+        using var thread = AcoThread.Initialize();
+        var stack = thread.CreateShareStack();
+        var entry = AcoEntryPoint.FromExport(AcoNativeLibrary.LoadBodies("smoke_bodies.dll"), "smoke_frame_body");
+        var counters = (long*)NativeMemory.AllocZeroed(50 * sizeof(long));
+        var cos = Enumerable.Range(0, 50).Select(i => thread.CreateCoroutine(stack, entry, (nint)(counters + i))).ToList();
+        for (var round = 0; round < 100; round++)
+        {
+            cos.ForEach(c => c.Resume());
+            GcEvery20(round);
+        }
+        Checks.Expect(Enumerable.Range(0, 50).All(i => counters[i] == 99), "50 coroutines on one share stack, 100 rounds with GCs");
+        Checks.Expect(cos[0].ToString().Contains("smoke_frame_body", StringComparison.Ordinal), $"{cos[0]}");
+        Checks.Expect(Checks.Throws<InvalidOperationException>(() => Task.Run(() => cos[0].Resume()).GetAwaiter().GetResult()), "resuming from another thread throws");
+        Checks.Expect(Checks.Throws<InvalidOperationException>(stack.Dispose), "disposing a share stack in use throws");
+        cos.ForEach(c => c.Dispose());
+        stack.Dispose();
+        NativeMemory.Free(counters);
+        return Checks.s_ok;
+    }
+
     /// <summary>The native run loop: 1000 tasks over 4 share stacks, each ten bridge yields and a finish.</summary>
     private static bool RunLoop()
     {
@@ -224,5 +258,94 @@ internal static unsafe partial class Smoke
             Console.WriteLine($"{ended} tasks ended, expected {Tasks}");
         }
         return ended == Tasks;
+    }
+}
+
+/// <summary>Checks of the layers above Aco.Core (async code: no unsafe context).</summary>
+internal static class Checks
+{
+    internal static bool s_ok;
+
+    internal static void Expect(bool condition, string what)
+    {
+        Console.WriteLine($"{(condition ? "ok" : "FAIL")}: {what}");
+        s_ok &= condition;
+    }
+
+    internal static bool Throws<TException>(Action action)
+        where TException : Exception
+    {
+        try
+        {
+            action();
+            return false;
+        }
+        catch (TException e)
+        {
+            Console.WriteLine($"  threw: {e.Message}");
+            return true;
+        }
+    }
+
+    private static int Upper(ReadOnlySpan<byte> input, Span<byte> output) =>
+        Encoding.ASCII.GetBytes(Encoding.ASCII.GetString(input).ToUpperInvariant(), output);
+
+    /// <summary>AcoScheduler: native coroutines through the run loop, a timer sleep and a handler
+    /// call over the bridge, a managed coroutine, a native failure.</summary>
+    internal static async Task<bool> SchedulerBridge()
+    {
+        s_ok = true;
+        await using var scheduler = new AcoScheduler();
+        scheduler.RegisterHandler(1, Upper);
+        scheduler.Start();
+        var bodies = AcoNativeLibrary.LoadBodies("smoke_bodies.dll");
+        var loop = AcoEntryPoint.FromExport(bodies, "smoke_loop_body");
+        var results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async _ => await scheduler.Spawn(loop)));
+        Expect(results.All(r => r == 42), "1000 native coroutines, ten bridge yields each, finish with 42");
+        var bridge = AcoEntryPoint.FromExport(bodies, "smoke_bridge_body");
+        var lengths = await Task.WhenAll(Enumerable.Range(0, 100).Select(async _ => await scheduler.Spawn(bridge)));
+        Expect(lengths.All(r => r == 5), "100 coroutines sleep 10 ms and call a C# handler");
+        var yields = 0;
+        await scheduler.Spawn(async () =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await AcoScheduler.Yield();
+                yields++;
+            }
+        });
+        Expect(yields == 100, "a managed coroutine yields 100 times");
+        scheduler.RegisterHandler(1, (input, output) => 0, replace: true); // a wrong answer: the body fails
+        var failed = false;
+        try
+        {
+            await scheduler.Spawn(bridge);
+        }
+        catch (AcoCoroutineException e)
+        {
+            Console.WriteLine($"  threw: {e.Message}");
+            failed = true;
+        }
+        Expect(failed, "a failing native coroutine throws AcoCoroutineException at its awaiter");
+        return s_ok;
+    }
+
+    /// <summary>AddAcoScheduler in a host: the pool starts, runs coroutines, stops.</summary>
+    internal static async Task<bool> Hosting()
+    {
+        s_ok = true;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAcoScheduler();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
+        pool.RegisterHandler(1, Upper);
+        var bodies = AcoNativeLibrary.LoadBodies("smoke_bodies.dll");
+        var bridge = AcoEntryPoint.FromExport(bodies, "smoke_bridge_body");
+        var lengths = await Task.WhenAll(Enumerable.Range(0, 200).Select(async _ => await pool.Spawn(bridge)));
+        Expect(pool.Schedulers.Count >= 1 && lengths.All(r => r == 5), $"{pool.Schedulers.Count} scheduler(s) ran 200 bridge coroutines");
+        await host.StopAsync();
+        Expect(pool.Schedulers.All(s => !s.IsRunning), "the host stops its schedulers");
+        return s_ok;
     }
 }
