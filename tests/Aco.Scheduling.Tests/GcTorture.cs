@@ -26,8 +26,13 @@ public sealed class GcTortureTests
 
 internal static class Program
 {
-    public static int Main(string[] args) =>
-        args is ["torture", ..] ? Torture.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000) : 0;
+    public static int Main(string[] args) => args switch
+    {
+        ["torture", ..] => Torture.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000),
+        // Without a test host (e.g. a linux-arm64 publish under qemu-aarch64): the named tests, or all.
+        ["selftest", .. var filters] => Aco.Tests.Shared.SelfTestRunner.Run(typeof(Program).Assembly, filters, TimeSpan.FromMinutes(5)),
+        _ => 0,
+    };
 }
 
 internal static class Torture

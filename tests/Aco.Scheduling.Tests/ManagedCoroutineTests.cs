@@ -226,12 +226,14 @@ public sealed class LateContinuationTests
         var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
         scheduler.Start();
         var resumedAfterStop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var coroutine = scheduler.Spawn(async () =>
         {
+            started.SetResult();
             await Task.Delay(2000); // completes after the scheduler is gone (and after the checks below, even on a loaded machine)
             resumedAfterStop.SetResult(Thread.CurrentThread.IsThreadPoolThread);
         });
-        await Task.Delay(50);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10)); // suspended in its await, not still queued
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await scheduler.StopAsync(deadline.Token).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(coroutine.IsCanceled); // abandoned by the stop
