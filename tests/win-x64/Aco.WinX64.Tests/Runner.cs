@@ -1,8 +1,9 @@
 // Aco.WinX64.Tests CLASS... [--skip TEST=REASON]...: runs the [Fact] tests of the named test
 // classes (by simple name; a skipped test by its method name) the
 // way xunit would for these classes: a new instance per test, IAsyncLifetime and IDisposable /
-// IAsyncDisposable honoured, async tests awaited; prints "PASS" or "FAIL" per test and exits
-// with the number of failures. [Theory] tests are not run (these classes have none).
+// IAsyncDisposable honoured, async tests awaited, a [Theory] once per [InlineData]; prints "PASS"
+// or "FAIL" per test and exits with the number of failures. Other theory data is not supported:
+// such a theory is reported as not run.
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 
@@ -41,36 +42,54 @@ internal static class Runner
         var failures = 0;
         foreach (var type in classes)
         {
-            foreach (var method in type.GetMethods().Where(m => m.GetCustomAttribute<FactAttribute>() is { } f && f is not TheoryAttribute))
+            foreach (var method in type.GetMethods().Where(m => m.GetCustomAttribute<FactAttribute>() is not null))
             {
-                var name = $"{type.Name}.{method.Name}";
                 if (method.GetCustomAttribute<FactAttribute>()!.Skip is { } skip || skips.TryGetValue(method.Name, out skip))
                 {
-                    Console.WriteLine($"SKIP {name}: {skip}");
+                    Console.WriteLine($"SKIP {type.Name}.{method.Name}: {skip}");
                     continue;
                 }
-                try
+                var cases = method.GetCustomAttribute<TheoryAttribute>() is null
+                    ? [[]]
+                    : method.GetCustomAttributes<InlineDataAttribute>().SelectMany(d => d.GetData(method)).ToList();
+                if (cases.Count == 0)
                 {
-                    await RunOne(type, method).WaitAsync(Bound);
-                    Console.WriteLine($"PASS {name}");
+                    Console.WriteLine($"NOT RUN {type.Name}.{method.Name}: only [InlineData] theories are supported");
                 }
-                catch (Exception e)
+                foreach (var data in cases)
                 {
-                    failures++;
-                    Console.WriteLine($"FAIL {name}: {e}");
+                    var name = $"{type.Name}.{method.Name}" + (data.Length == 0 ? "" : $"({string.Join(", ", data)})");
+                    try
+                    {
+                        await RunOne(type, method, Convert(method, data)).WaitAsync(Bound);
+                        Console.WriteLine($"PASS {name}");
+                    }
+                    catch (Exception e)
+                    {
+                        failures++;
+                        Console.WriteLine($"FAIL {name}: {e}");
+                    }
                 }
             }
         }
         return failures;
     }
 
-    private static async Task RunOne(Type type, MethodInfo method)
+    /// <summary>InlineData values as the parameters' types (xunit converts numbers the same way).</summary>
+    private static object?[] Convert(MethodInfo method, object?[] data) =>
+        method.GetParameters()
+            .Select((p, i) => data[i] is { } v && v.GetType() != p.ParameterType && v is IConvertible
+                ? System.Convert.ChangeType(v, Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType, System.Globalization.CultureInfo.InvariantCulture)
+                : data[i])
+            .ToArray();
+
+    private static async Task RunOne(Type type, MethodInfo method, object?[] arguments)
     {
         var ctor = type.GetConstructors().Single();
-        var arguments = ctor.GetParameters()
+        var ctorArguments = ctor.GetParameters()
             .Select(p => p.ParameterType == typeof(ITestOutputHelper) ? new ConsoleOutput() : throw new NotSupportedException($"constructor parameter {p.ParameterType}"))
             .ToArray<object>();
-        var instance = ctor.Invoke(arguments);
+        var instance = ctor.Invoke(ctorArguments);
         try
         {
             if (instance is IAsyncLifetime lifetime)
@@ -80,7 +99,7 @@ internal static class Runner
             object? result;
             try
             {
-                result = method.Invoke(instance, null);
+                result = method.Invoke(instance, arguments.Length == 0 ? null : arguments);
             }
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
