@@ -305,7 +305,7 @@ public sealed unsafe partial class AcoScheduler
         handle.Cancellation?.Cancel(); // wakes a wait on a channel, a handler or an operation
         if (t->State == TaskState.Ready)
         {
-            t->Status = BridgeStatus.Cancelled; // its pending answer becomes "cancelled"
+            // Its answer stands (a value received is not taken back); its next request is answered "cancelled".
         }
         else if (SleeperHeap.Contains(t))
         {
@@ -434,8 +434,7 @@ public sealed unsafe partial class AcoScheduler
         _stopping.Cancel(); // wakes channel, handler and operation waits, and managed code that listens
         for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
         {
-            t->Cancel = 1;
-            t->Status = BridgeStatus.Cancelled;
+            t->Cancel = 1; // answers already given stand; the next request is answered "cancelled"
         }
         List<nint>? answered = null;
         foreach (var ptr in _parked.Keys)

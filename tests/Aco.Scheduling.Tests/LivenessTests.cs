@@ -204,6 +204,62 @@ public sealed class LivenessTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cancel_or_stop_never_takes_back_an_answer_already_given(bool byStop)
+    {
+        // A receive answered with a value waits in the ready queue behind 200 busy coroutines (one
+        // resume per turn); the cancel (or stop) arrives meanwhile. The coroutine must still get its
+        // value: every value taken from the channel is in its log, or still in the channel.
+        const int Values = 50;
+        for (var round = 0; round < 3; round++)
+        {
+            var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 2, RunLoopBudget = 1 });
+            scheduler.Start();
+            var channel = Channel.CreateUnbounded<long>();
+            scheduler.RegisterChannel(30, channel);
+            var log = Native.Alloc(2 + Values);
+            try
+            {
+                Native.Set(log, 0, 30);
+                var busy = Enumerable.Range(0, 200).Select(_ => scheduler.Spawn(Bodies.FinishAfterYields, 100_000)).ToList();
+                var receiver = scheduler.Spawn(Bodies.ReceiveLog, log);
+                for (var i = 1; i <= Values; i++)
+                {
+                    channel.Writer.TryWrite(i);
+                }
+                await WaitUntil(() => Native.Get(log, 1) > 0);
+                if (byStop)
+                {
+                    // The busy ones ignore cancellation: the deadline comes once the receiver has ended.
+                    using var deadline = new CancellationTokenSource(Bound);
+                    _ = receiver.Completion.ContinueWith(_ => deadline.Cancel(), TaskScheduler.Default);
+                    await scheduler.StopAsync(deadline.Token).WaitAsync(Bound + Bound);
+                }
+                else
+                {
+                    receiver.Cancel();
+                }
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => receiver.Completion.WaitAsync(Bound));
+                var logged = Enumerable.Range(0, (int)Native.Get(log, 1)).Select(i => Native.Get(log, 2 + i)).ToList();
+                var left = new List<long>();
+                while (channel.Reader.TryRead(out var v))
+                {
+                    left.Add(v);
+                }
+                Assert.Equal(Enumerable.Range(1, Values).Select(i => (long)i), logged.Concat(left));
+                await scheduler.StopAsync(new CancellationToken(canceled: true)).WaitAsync(Bound);
+                await scheduler.DisposeAsync();
+                GC.KeepAlive(busy);
+            }
+            finally
+            {
+                Native.Free(log);
+            }
+        }
+    }
+
     [Fact]
     public async Task Stopping_after_the_deadline_still_ends_every_handle_including_spawns_in_the_inbox()
     {

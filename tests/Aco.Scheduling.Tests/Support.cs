@@ -24,6 +24,7 @@ internal static class Bodies
     public static readonly AcoEntryPoint SleepRounds = Get("sched_sleep_rounds");
     public static readonly AcoEntryPoint FinishAfterYields = Get("sched_finish_after_yields");
     public static readonly AcoEntryPoint StubbornSleeper = Get("sched_stubborn_sleeper");
+    public static readonly AcoEntryPoint ReceiveLog = Get("sched_receive_log");
 }
 
 /// <summary>A started scheduler that is stopped (and checked to free everything) at the end of a test.</summary>

@@ -215,3 +215,16 @@ BODY void sched_finish_after_yields(void) {
 BODY void sched_stubborn_sleeper(void) {
     for (;;) aco_bridge_sleep_ms(1);
 }
+
+/* arg = int64_t log[]: log[0] is the channel id; receives from it until an
+ * answer is not OK, appending each value to log (log[1] counts them); ends
+ * cancelled or finished with the count. A value the scheduler hands over is
+ * never lost: it is in the log. */
+BODY void sched_receive_log(void) {
+    int64_t* log = aco_get_arg();
+    int64_t v = 0;
+    int status;
+    while ((status = aco_bridge_receive((int32_t)log[0], &v)) == ACO_BRIDGE_OK) log[2 + log[1]++] = v;
+    if (status == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    aco_bridge_finish(log[1]);
+}
