@@ -152,7 +152,7 @@ public sealed class AcoCoroutineTests
             cells.ForEach(c => c.Dispose());
         })).ToList();
         threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        Assert.All(threads, t => Assert.True(t.Join(TimeSpan.FromMinutes(1)), "a thread did not end within a minute"));
         Assert.All(totals, total => Assert.Equal(500, total));
         Assert.Equal(before with { CopiedBytes = 0 }, AcoNativeCounters.Read() with { CopiedBytes = 0 });
     });

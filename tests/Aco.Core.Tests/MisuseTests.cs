@@ -101,15 +101,15 @@ public sealed class MisuseTests
             other = AcoThread.Initialize();
             foreign = other.CreateShareStack();
             ready.Set();
-            done.Wait();
+            done.Wait(TimeSpan.FromSeconds(30));
             other.Dispose();
         });
         t.Start();
-        ready.Wait();
+        Assert.True(ready.Wait(TimeSpan.FromSeconds(30)), "the other thread did not initialize");
         var e = Assert.Throws<InvalidOperationException>(() => thread.CreateCoroutine(foreign!, Bodies.ExitAtOnce));
         Assert.Contains("another AcoThread", e.Message, StringComparison.Ordinal);
         done.Set();
-        t.Join();
+        Assert.True(t.Join(TimeSpan.FromSeconds(30)));
         Still.Works(thread);
     });
 

@@ -58,7 +58,7 @@ internal static class OnThread
             }
         });
         thread.Start();
-        thread.Join();
+        Assert.True(thread.Join(TimeSpan.FromMinutes(1)), "the thread did not end within a minute");
         failure?.Throw();
     }
 
@@ -78,7 +78,7 @@ internal static class OnThread
             }
         });
         thread.Start();
-        thread.Join();
+        Assert.True(thread.Join(TimeSpan.FromMinutes(1)), "the thread did not end within a minute");
         return caught;
     }
 }

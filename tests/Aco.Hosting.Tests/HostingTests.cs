@@ -44,12 +44,12 @@ public sealed class HostingTests
     public async Task Options_come_from_the_Aco_section_and_the_pool_has_that_many_schedulers()
     {
         using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "3", ["Aco:ShareStacksPerScheduler"] = "2" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         Assert.Equal(3, pool.Schedulers.Count);
         Assert.All(pool.Schedulers, s => Assert.True(s.IsRunning));
         Assert.All(pool.Schedulers, s => Assert.Equal(2, s.Options.ShareStackCount));
-        await host.StopAsync();
+        await host.StopAsync().WaitAsync(Timeout);
         Assert.All(pool.Schedulers, s => Assert.False(s.IsRunning));
     }
 
@@ -60,7 +60,7 @@ public sealed class HostingTests
     public async Task A_bad_option_stops_the_host_at_start_naming_the_key_and_range(string key, string value)
     {
         using var host = BuildHost(settings: new() { [$"Aco:{key}"] = value });
-        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Timeout));
         Assert.Contains(key, e.Message, StringComparison.Ordinal);
         Assert.Contains("between", e.Message, StringComparison.Ordinal);
     }
@@ -69,10 +69,10 @@ public sealed class HostingTests
     public async Task Schedulers_are_running_before_other_hosted_services_execute()
     {
         using var host = BuildHost(services => services.AddHostedService<SpawnsAtOnce>());
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var probe = host.Services.GetServices<IHostedService>().OfType<SpawnsAtOnce>().Single();
         Assert.Equal(10, await probe.Result.WaitAsync(Timeout));
-        await host.StopAsync();
+        await host.StopAsync().WaitAsync(Timeout);
     }
 
     private sealed class SpawnsAtOnce(IAcoSchedulerPool pool) : BackgroundService
@@ -90,7 +90,7 @@ public sealed class HostingTests
     {
         var before = AcoNativeCounters.Read();
         using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "2", ["Aco:StopGracePeriod"] = "00:00:05" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         var sleeper = Bodies.Get("sched_until_cancelled");
         var awaited = Enumerable.Range(0, 1000).Select(_ => pool.Spawn(sleeper)).ToList();
@@ -114,10 +114,10 @@ public sealed class HostingTests
     {
         var logs = new FakeLogCollector();
         using var host = BuildHost(logs: logs, settings: new() { ["Aco:SchedulerCount"] = "1" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
-        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion);
-        await host.StopAsync();
+        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion.WaitAsync(Timeout));
+        await host.StopAsync().WaitAsync(Timeout);
         var records = logs.GetSnapshot();
         Assert.Contains(records, r => r.Id.Id == 1 && r.Message.Contains("started", StringComparison.Ordinal));
         Assert.Contains(records, r => r.Id.Id == 3 && r.Level == LogLevel.Warning && r.Message.Contains("boom 42", StringComparison.Ordinal));
@@ -130,7 +130,7 @@ public sealed class HostingTests
         var before = AcoNativeCounters.Read();
         var logs = new FakeLogCollector();
         using var host = BuildHost(logs: logs, settings: new() { ["Aco:SchedulerCount"] = "1", ["Aco:StopGracePeriod"] = "00:00:00.200" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         var stubborn = pool.Spawn(Bodies.Get("sched_stubborn")); // ignores cancellation
         await Task.Delay(50);
@@ -144,7 +144,7 @@ public sealed class HostingTests
     public async Task The_Aco_meter_reports_coroutines_resumes_and_requests()
     {
         using var host = BuildHost(settings: new() { ["Aco:SchedulerCount"] = "1" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         var meterFactory = host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var spawned = new MetricCollector<long>(meterFactory, AcoMetrics.MeterName, "aco.coroutines.spawned");
@@ -158,7 +158,7 @@ public sealed class HostingTests
         var entry = Bodies.Get("sched_yield_n");
         var handles = await pool[0].Spawn(() => ValueTask.FromResult(Enumerable.Range(0, 20).Select(_ => pool[0].Spawn(entry, 5)).ToList()));
         await Task.WhenAll(handles.Select(h => h.Completion));
-        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion);
+        await Assert.ThrowsAsync<AcoCoroutineException>(() => pool.Spawn(Bodies.Get("sched_fail")).Completion.WaitAsync(Timeout));
         spawned.RecordObservableInstruments();
         completed.RecordObservableInstruments();
         resumes.RecordObservableInstruments();
@@ -174,7 +174,7 @@ public sealed class HostingTests
         Assert.Contains(live.GetMeasurementSnapshot(), m => m.Tags["kind"] as string == "native" && m.Value == 0);
         Assert.NotEmpty(ready.GetMeasurementSnapshot());
         Assert.True(copied.LastMeasurement!.Value > 0, $"copied {copied.LastMeasurement!.Value}");
-        await host.StopAsync();
+        await host.StopAsync().WaitAsync(Timeout);
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class HostingTests
     {
         using var host = BuildHost(services => services.AddHealthChecks().AddAcoSchedulers(),
             new() { ["Aco:SchedulerCount"] = "1", ["Aco:LongTurnThreshold"] = "00:00:00.050" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
@@ -192,7 +192,7 @@ public sealed class HostingTests
         var report = await health.CheckHealthAsync();
         Assert.Equal(HealthStatus.Unhealthy, report.Status);
         Assert.Contains("long turn", report.Entries["aco"].Description, StringComparison.Ordinal);
-        await host.StopAsync();
+        await host.StopAsync().WaitAsync(Timeout);
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class HostingTests
         // Timers that never fire: the sleeper is never woken, and the health check must say so.
         using var host = BuildHost(services => services.AddSingleton<TimeProvider>(new MisbehavingTimeProvider(TimerBehaviour.Never)).AddHealthChecks().AddAcoSchedulers(),
             settings: new() { ["Aco:SchedulerCount"] = "1", ["Aco:SleeperOverdueThreshold"] = "00:00:00.050" });
-        await host.StartAsync();
+        await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);

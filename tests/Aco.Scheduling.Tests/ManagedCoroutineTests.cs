@@ -132,7 +132,7 @@ public sealed class ManagedCoroutineTests
         Assert.Equal(thread.ManagedThreadId, ran);
         await cts.CancelAsync();
         await scheduler.Completion.WaitAsync(Timeout);
-        thread.Join();
+        Assert.True(thread.Join(TimeSpan.FromMinutes(1)), "the thread did not end within a minute");
         Assert.False(scheduler.IsRunning);
         Assert.Throws<InvalidOperationException>(() => scheduler.Run());
         await scheduler.DisposeAsync();
