@@ -11,13 +11,14 @@ namespace Aco.Native.Tests;
 public sealed class WinX64DotnetTests
 {
     public static TheoryData<string> Checks =>
-        new() { "copy-stacks-with-gc", "managed-exceptions-between-resumes", "threads", "run-loop", "entry-points", "aco-core-coroutines", "scheduler-bridge", "hosting" };
+        new() { "copy-stacks-with-gc", "managed-exceptions-between-resumes", "threads", "run-loop", "entry-points", "aco-core-coroutines", "scheduler-bridge", "hosting", "load-bodies-refusals" };
 
     [WinX64Theory]
     [MemberData(nameof(Checks))]
     public void Passes_under_wine(string check)
     {
-        var result = WinX64Apps.Run("Aco.WinX64.Smoke", "Aco.WinX64.Smoke.exe", ["smoke_bodies.dll"], check);
+        var result = WinX64Apps.Run("Aco.WinX64.Smoke", "Aco.WinX64.Smoke.exe",
+            ["smoke_bodies.dll", "smoke_bodies_undefined.dll", "smoke_bodies_second_copy.dll", "aco_second.dll"], check);
         Assert.True(result.ExitCode == 0 && result.StandardOutput.Contains($"ok {check}", StringComparison.Ordinal),
             $"Aco.WinX64.Smoke {check} failed (exit code {result.ExitCode}):\n{result.Output}");
     }

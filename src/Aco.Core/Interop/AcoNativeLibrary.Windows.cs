@@ -44,6 +44,13 @@ public static partial class AcoNativeLibrary
         {
             // A DLL that imports "aco.dll" binds to the aco.dll already loaded, whatever its folder;
             // one bound to a library of another name that also exports aco_resume has a copy of its own.
+            if (NativeImageWindows.MissingImport(checking) is var (dll, symbol))
+            {
+                throw new AcoBodiesLoadException(
+                    $"{path} needs the symbol '{symbol}' from {dll}, which does not export it. Link the library against aco.dll's " +
+                    "import library from the Aco.Core package (-laco) and with -Wl,--no-undefined, so the linker reports this at build time.",
+                    path, undefinedSymbol: symbol);
+            }
             var ours = OwnImage();
             foreach (var theirs in NativeImageWindows.ImportedModulesExporting(checking, "aco_resume"))
             {

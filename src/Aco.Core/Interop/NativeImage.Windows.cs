@@ -148,6 +148,43 @@ internal static unsafe partial class NativeImageWindows
         return found;
     }
 
+    /// <summary>
+    /// An import of <paramref name="module"/>, by name, that its (loaded) DLL does not export, or
+    /// null. Windows refuses to load such a module (ERROR_PROC_NOT_FOUND); Wine loads it with a stub
+    /// that fails only when called, so LoadBodies checks after the load too.
+    /// </summary>
+    public static (string Dll, string Symbol)? MissingImport(nint module)
+    {
+        var (rva, _) = Directory(module, ImportDirectory);
+        if (rva == 0)
+        {
+            return null;
+        }
+        for (var d = (byte*)module + rva; *(uint*)(d + 12) != 0; d += 20)
+        {
+            var dll = Marshal.PtrToStringAnsi((nint)((byte*)module + *(uint*)(d + 12)))!;
+            var imported = GetModuleHandle(dll);
+            var lookup = *(uint*)d != 0 ? *(uint*)d : *(uint*)(d + 16); // OriginalFirstThunk, else FirstThunk
+            if (imported == 0 || lookup == 0)
+            {
+                continue;
+            }
+            for (var entry = (ulong*)((byte*)module + lookup); *entry != 0; entry++)
+            {
+                if ((*entry & (1UL << 63)) != 0)
+                {
+                    continue; // by ordinal
+                }
+                var name = Marshal.PtrToStringAnsi((nint)((byte*)module + (uint)*entry + 2))!; // after the hint
+                if (!NativeLibrary.TryGetExport(imported, name, out _))
+                {
+                    return (dll, name);
+                }
+            }
+        }
+        return null;
+    }
+
     private static string? FileName(nint module)
     {
         var buffer = stackalloc char[4096];

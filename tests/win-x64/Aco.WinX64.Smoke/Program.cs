@@ -49,6 +49,7 @@ internal static unsafe partial class Smoke
                 "aco-core-coroutines" => AcoCoreCoroutines(),
                 "scheduler-bridge" => Checks.SchedulerBridge().GetAwaiter().GetResult(),
                 "hosting" => Checks.Hosting().GetAwaiter().GetResult(),
+                "load-bodies-refusals" => Checks.LoadBodiesRefusals(),
                 _ => throw new ArgumentException($"unknown check '{check}'"),
             };
             Console.WriteLine(ok ? $"ok {check}" : $"FAIL {check}");
@@ -327,6 +328,38 @@ internal static class Checks
             failed = true;
         }
         Expect(failed, "a failing native coroutine throws AcoCoroutineException at its awaiter");
+        return s_ok;
+    }
+
+    /// <summary>LoadBodies on Windows refuses, with an exception, bodies whose imports aco.dll
+    /// cannot satisfy, and bodies bound to a second copy of the core.</summary>
+    internal static bool LoadBodiesRefusals()
+    {
+        s_ok = true;
+        try
+        {
+            _ = AcoNativeLibrary.LoadBodies("smoke_bodies_undefined.dll");
+            Expect(false, "bodies importing a function aco.dll lacks are refused");
+        }
+        catch (AcoBodiesLoadException e)
+        {
+            Console.WriteLine($"  threw: {e.Message}");
+            // Windows fails the load (error 127); Wine loads it with a stub, and LoadBodies finds the import.
+            Expect(e.Message.Contains("Windows error 127", StringComparison.Ordinal) || e.UndefinedSymbol == "aco_no_such_function",
+                "bodies importing a function aco.dll lacks are refused");
+        }
+        try
+        {
+            _ = AcoNativeLibrary.LoadBodies("smoke_bodies_second_copy.dll");
+            Expect(false, "bodies bound to a second copy of the core are refused");
+        }
+        catch (AcoBodiesLoadException e)
+        {
+            Console.WriteLine($"  threw: {e.Message}");
+            Expect(Path.GetFileName(e.OtherLibacoPath) == "aco_second.dll", "bodies bound to a second copy of the core are refused, naming it");
+        }
+        var bodies = AcoNativeLibrary.LoadBodies("smoke_bodies.dll");
+        Expect(bodies != 0, "good bodies still load afterwards");
         return s_ok;
     }
 
