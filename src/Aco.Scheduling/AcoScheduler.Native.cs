@@ -104,7 +104,8 @@ public sealed unsafe partial class AcoScheduler
             return 0;
         }
         var resumesBefore = stats->Resumes;
-        var started = Stopwatch.GetTimestamp();
+        _turnStarted = Stopwatch.GetTimestamp();
+        _longTurnCounted = false;
         // Requests answered at once go to the back of the queue: they continue in this turn while budget is left.
         while (budget > 0 && stats->Ready > 0)
         {
@@ -120,18 +121,36 @@ public sealed unsafe partial class AcoScheduler
         var resumed = stats->Resumes - resumesBefore;
         if (resumed > 0)
         {
-            var took = Stopwatch.GetElapsedTime(started);
-            if (took > _options.LongTurnThreshold)
-            {
-                // Found after the fact: some coroutine ran this long without yielding.
-                Bump(ref _longTurns);
-                LastLongTurn = took;
-                _options.Observer?.LongTurn(this, took);
-            }
+            CountLongTurn();
         }
+        _turnStarted = 0;
         Volatile.Write(ref _readyNative, stats->Ready);
         Bump(ref _resumes, resumed);
         return (int)resumed + done;
+    }
+
+    private long _turnStarted;     // when the current native run began (0 outside RunNative)
+    private bool _longTurnCounted; // this run was counted as long already
+
+    /// <summary>
+    /// Counts the current native run as long if it has taken longer than the threshold (found after the fact:
+    /// some coroutine ran that long without yielding). Called at the end of the run, and before a coroutine's
+    /// handle completes, so whoever sees the end of a coroutine that hogged the thread also sees the long turn.
+    /// </summary>
+    private void CountLongTurn()
+    {
+        if (_turnStarted == 0 || _longTurnCounted)
+        {
+            return;
+        }
+        var took = Stopwatch.GetElapsedTime(_turnStarted);
+        if (took > _options.LongTurnThreshold)
+        {
+            _longTurnCounted = true;
+            LastLongTurn = took;
+            Bump(ref _longTurns);
+            _options.Observer?.LongTurn(this, took);
+        }
     }
 
     /// <summary>Adds to a counter that only the scheduler thread writes (others read it with Volatile.Read).</summary>
@@ -245,9 +264,11 @@ public sealed unsafe partial class AcoScheduler
     private void EndTask(NativeTask* t, TaskEnd how)
     {
         _parked.Remove((nint)t);
+        // Counted before the handle completes: whoever sees the end also sees it in the counters.
+        Bump(ref _liveNative, -1);
+        CountLongTurn();
         CompleteHandle(t, how);
         LoopNative.DestroyTask(_loop, t);
-        Bump(ref _liveNative, -1);
     }
 
     private void CompleteHandle(NativeTask* t, TaskEnd how)

@@ -36,17 +36,11 @@ public sealed class WinX64ManagedTests
     private static readonly Dictionary<string, Suite> Suites = new()
     {
         ["Core"] = new("Aco.WinX64.CoreTests", "Aco.Core.Tests.exe", []),
-        ["Scheduling"] = new("Aco.WinX64.Tests", "Aco.Scheduling.Tests.exe",
-        [
-            "A_million_detached_coroutines_run_to_completion=reads LiveNative right after CompletedNative reaches the count, " +
-            "but the scheduler counts a completion before it drops the live count (a race of the test, seen under Wine)",
-        ]),
+        ["Scheduling"] = new("Aco.WinX64.Tests", "Aco.Scheduling.Tests.exe", []),
         ["Hosting"] = new("Aco.WinX64.HostingTests", "Aco.Hosting.Tests.exe",
         [
             "The_worker_sample_holding_coroutines_exits_cleanly_on_SIGTERM=starts the worker sample with dotnet and SIGTERM: Linux only",
             "The_worker_service_sample_runs_a_small_count_and_exits_cleanly=starts the worker sample with dotnet: Linux only",
-            "The_health_check_turns_unhealthy_after_a_long_turn=the scheduler counts a long turn after it has completed the handle " +
-            "the test awaits, so the test may check health first (a race of the test, seen under Wine)",
         ]),
     };
 
