@@ -116,6 +116,37 @@ public sealed class NativeSdkTests(PackedFeed feed)
         Assert.Contains("steps 3", feed.Tools.Ok(Path.Combine(build, "uses_aco"), root, TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
     }
 
+    [MingwFact]
+    public void With_the_win_x64_runtime_identifier_bodies_are_cross_compiled_into_a_dll_that_imports_aco_dll()
+    {
+        Assert.True(PackageHas("native/lib/win-x64/libaco.dll.a") && PackageHas("runtimes/win-x64/native/aco.dll"),
+            "The Aco.Core package has no Windows library although mingw-w64 is installed: dotnet build makes it (artifacts/native-win-x64).");
+        var project = Directory.CreateDirectory(Path.Combine(feed.Work, "winbodies")).FullName;
+        Directory.CreateDirectory(Path.Combine(project, "native"));
+        File.WriteAllText(Path.Combine(project, "native", "body.c"), """
+            #include "aco_bridge.h"
+            __declspec(dllexport) void win_body(void) { aco_bridge_yield(); aco_bridge_finish((int64_t)(intptr_t)aco_get_arg()); }
+            """);
+        // Framework-dependent, without an apphost: the build needs no Windows runtime or host pack.
+        File.WriteAllText(Path.Combine(project, "winbodies.csproj"), Csproj("""<AcoNativeBody Include="native/*.c" />""")
+            .Replace("</TargetFramework>", "</TargetFramework><RuntimeIdentifier>win-x64</RuntimeIdentifier><SelfContained>false</SelfContained><UseAppHost>false</UseAppHost>", StringComparison.Ordinal));
+
+        feed.Tools.Ok("dotnet", project, Bound, "build", "-c", "Debug");
+
+        var dll = Path.Combine(project, "bin", "Debug", "net10.0", "win-x64", "winbodies.bodies.dll");
+        Assert.True(File.Exists(dll), $"{dll} was not built");
+        var headers = feed.Tools.Ok("x86_64-w64-mingw32-objdump", project, TimeSpan.FromSeconds(30), "-p", dll);
+        Assert.Contains("pei-x86-64", headers, StringComparison.Ordinal);
+        Assert.Contains("DLL Name: aco.dll", headers, StringComparison.Ordinal);
+        Assert.Contains("win_body", headers, StringComparison.Ordinal);
+    }
+
+    private bool PackageHas(string entry)
+    {
+        using var zip = ZipFile.OpenRead(feed.Package("Aco.Core"));
+        return zip.Entries.Any(e => e.FullName == entry);
+    }
+
     private static string Csproj(string items) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
@@ -128,4 +159,17 @@ public sealed class NativeSdkTests(PackedFeed feed)
           </ItemGroup>
         </Project>
         """;
+}
+
+/// <summary>Skipped, with the reason, where mingw-w64 is not installed.</summary>
+public sealed class MingwFactAttribute : FactAttribute
+{
+    public MingwFactAttribute()
+    {
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "x86_64-w64-mingw32-gcc")));
+        if (!onPath)
+        {
+            Skip = "mingw-w64 is missing: install gcc-mingw-w64-x86-64 (.ci/run does) to cross-compile bodies for win-x64.";
+        }
+    }
 }
