@@ -51,37 +51,6 @@ static inline void aco_abi_init_context(aco_t* co, aco_share_stack_t* s, aco_cof
     co->reg[ACO_REG_IDX_TEB_DEALLOCATION_STACK] = s->real_ptr;
 }
 
-/* The save stamp (see aco_abi_x86_64.h): bytes 66-67 of aco_t.reg, between
- * the x87 control word and MXCSR, which this switch never touches either. */
-static inline uint16_t aco_abi_get_save_stamp(const aco_t* co) {
-    uint16_t v;
-    memcpy(&v, (const char*)&co->reg[ACO_REG_IDX_FPU] + 2, sizeof v);
-    return v;
-}
-static inline void aco_abi_set_save_stamp(aco_t* co, uint16_t v) {
-    memcpy((char*)&co->reg[ACO_REG_IDX_FPU] + 2, &v, sizeof v);
-}
-
-/* Copies a live stack (both sides 16-byte aligned, size 16n): as on System V
- * (aco_abi_x86_64.h), an inline loop for small stacks, memcpy in between,
- * rep movsb for large ones. */
-#define ACO_INLINE_COPY_MAX 128
-#define ACO_REP_MOVSB_MIN 4096
-
-static inline void aco_abi_copy_stack(void* restrict dst, const void* restrict src, size_t n) {
-    if (n <= ACO_INLINE_COPY_MAX) {
-        typedef struct { uint64_t lo, hi; } block16;
-        block16* d = dst;
-        const block16* s = src;
-        for (size_t i = 0; i < n / 16; i++) d[i] = s[i];
-        if (n & 8) ((uint64_t*)dst)[n / 8 - 1] = ((const uint64_t*)src)[n / 8 - 1];
-        return;
-    }
-    if (n < ACO_REP_MOVSB_MIN) {
-        memcpy(dst, src, n);
-        return;
-    }
-    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-}
+#include "aco_abi_x86_64_common.h" /* the save stamp and the stack copy, as on System V */
 
 #endif
