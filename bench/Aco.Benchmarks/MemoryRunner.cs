@@ -68,41 +68,34 @@ internal static class MemoryRunner
                 Thread.Sleep(10); // until each has run once
             }
         }
-        else if (kind.StartsWith("managed", StringComparison.Ordinal))
+        else
         {
-            // Idle managed coroutines, each awaiting its own TaskCompletionSource (or one shared task).
+            // Idle managed coroutines, or (the baseline) plain async methods: each awaiting its own
+            // TaskCompletionSource, or all one shared task ("-shared").
             var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
-            waits = new TaskCompletionSource[shared ? 1 : count];
-            for (var i = 0; i < waits.Length; i++)
+            var wait = waits = Enumerable.Range(0, shared ? 1 : (int)count).Select(_ => new TaskCompletionSource()).ToArray();
+            if (kind.StartsWith("managed", StringComparison.Ordinal))
             {
-                waits[i] = new TaskCompletionSource();
+                scheduler.Spawn(() =>
+                {
+                    for (long i = 0; i < count; i++)
+                    {
+                        _ = scheduler.Spawn(static async w => await w.Task, wait[shared ? 0 : i]);
+                    }
+                    return ValueTask.CompletedTask;
+                }).GetAwaiter().GetResult();
+                while (scheduler.Counters.LiveManaged < count)
+                {
+                    Thread.Sleep(10);
+                }
+                Thread.Sleep(200);
             }
-            scheduler.Spawn(() =>
+            else
             {
                 for (long i = 0; i < count; i++)
                 {
-                    _ = scheduler.Spawn(static async wait => await wait.Task, waits[shared ? 0 : i]);
+                    _ = Idle(wait[shared ? 0 : i]);
                 }
-                return ValueTask.CompletedTask;
-            }).GetAwaiter().GetResult();
-            while (scheduler.Counters.LiveManaged < count)
-            {
-                Thread.Sleep(10);
-            }
-            Thread.Sleep(200);
-        }
-        else
-        {
-            // The baseline: plain async methods, each awaiting its own TaskCompletionSource (or one shared task).
-            var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
-            waits = new TaskCompletionSource[shared ? 1 : count];
-            for (var i = 0; i < waits.Length; i++)
-            {
-                waits[i] = new TaskCompletionSource();
-            }
-            for (long i = 0; i < count; i++)
-            {
-                _ = Idle(waits[shared ? 0 : i]);
             }
         }
         GC.Collect();

@@ -52,6 +52,11 @@ public sealed class AcoCoroutineHandle
     {
         get
         {
+            // Once it exists it is the answer (EndValues completes it under the lock); only creating it needs the lock.
+            if (Volatile.Read(ref _values) is { } values)
+            {
+                return values;
+            }
             lock (_completion) // private: no caller can hold it
             {
                 if (_values is null)

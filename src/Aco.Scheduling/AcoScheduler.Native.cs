@@ -266,7 +266,6 @@ public sealed unsafe partial class AcoScheduler
         _parked.Remove((nint)t);
         // Counted before the handle completes: whoever sees the end also sees it in the counters.
         Bump(ref _liveNative, -1);
-        CountLongTurn();
         CompleteHandle(t, how);
         LoopNative.DestroyTask(_loop, t);
     }
@@ -290,6 +289,7 @@ public sealed unsafe partial class AcoScheduler
         {
             return;
         }
+        CountLongTurn(); // before the awaiter can look: only for awaited coroutines, so detached ends read no clock
         switch (how)
         {
             case TaskEnd.Finished:

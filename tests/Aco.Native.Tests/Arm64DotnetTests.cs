@@ -89,7 +89,7 @@ public sealed class Aarch64FactAttribute : FactAttribute
     {
         if (!CTestSuite.Aarch64.Exists)
         {
-            Skip = "The AArch64 cross build is missing: install gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (.ci/run does) and build again.";
+            Skip = Aarch64TheoryAttribute.MissingTools;
         }
     }
 }

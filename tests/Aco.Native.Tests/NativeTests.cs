@@ -45,11 +45,14 @@ public sealed class Aarch64NativeTests
 /// <summary>Skipped, with the reason, where the AArch64 cross tools are not installed.</summary>
 public sealed class Aarch64TheoryAttribute : TheoryAttribute
 {
+    internal const string MissingTools =
+        "The AArch64 cross build is missing: install gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (.ci/run does) and build again.";
+
     public Aarch64TheoryAttribute()
     {
         if (!CTestSuite.Aarch64.Exists)
         {
-            Skip = "The AArch64 cross build is missing: install gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (.ci/run does) and build again.";
+            Skip = MissingTools;
         }
     }
 }

@@ -60,7 +60,9 @@ internal static class BoundedProcess
             throw new TimeoutException(
                 $"{psi.FileName} {string.Join(' ', psi.ArgumentList)} did not exit within {bound.TotalSeconds:F0} s and was killed. Output so far:\n{Text(stdout)}\n{Text(stderr)}");
         }
-        process.WaitForExit(); // lets the asynchronous readers drain what is left
+        // WaitForExitAsync has already seen both streams end; this bounded wait only lets the last
+        // output events run (a grandchild still holding the pipes cannot keep the test waiting).
+        process.WaitForExit(TimeSpan.FromSeconds(10));
         return new Result(process.ExitCode, Text(stdout), Text(stderr));
     }
 
