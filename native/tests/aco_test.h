@@ -70,13 +70,17 @@ static inline int test_run_child(void (*fn)(void), char* err, size_t cap) {
         _exit(0);
     }
     close(fds[1]);
+    /* Keep the first cap - 1 bytes and read the rest to the end: closing the
+     * pipe early would kill a child still writing (SIGPIPE), e.g. in the
+     * middle of a long AddressSanitizer report. */
     size_t len = 0;
     for (;;) {
-        ssize_t r = read(fds[0], err + len, cap - 1 - len);
+        char rest[512];
+        int full = len == cap - 1;
+        ssize_t r = full ? read(fds[0], rest, sizeof rest) : read(fds[0], err + len, cap - 1 - len);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
-        len += (size_t)r;
-        if (len == cap - 1) break;
+        if (!full) len += (size_t)r;
     }
     err[len] = 0;
     close(fds[0]);
