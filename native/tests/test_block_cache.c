@@ -75,6 +75,34 @@ static void sizes_never_mix(aco_t* main_co, aco_share_stack_t* s) {
     aco_destroy(big2);
 }
 
+/* More blocks than one magazine holds (a few dozen; two under the checkers):
+ * every block comes back, each once, the last destroyed first. */
+static void many_blocks_come_back_last_destroyed_first(aco_t* main_co, aco_share_stack_t* s) {
+    enum { N = 1000 };
+    aco_t** cos = malloc(N * sizeof(*cos));
+    aco_t** again = malloc(N * sizeof(*again));
+    CHECK(cos != NULL && again != NULL);
+    for (int i = 0; i < N; i++) cos[i] = aco_create(main_co, s, 0, ending_entry, NULL);
+    for (int i = 0; i < N; i++) aco_destroy(cos[i]);
+    for (int i = 0; i < N; i++) {
+        again[i] = aco_create(main_co, s, 0, ending_entry, (void*)(uintptr_t)i);
+        CHECK(again[i] == cos[N - 1 - i]);
+    }
+    for (int i = 0; i < N; i++) { /* each is a whole, working coroutine */
+        CHECK(again[i]->arg == (void*)(uintptr_t)i && again[i]->save_stack.sz == 64);
+        aco_resume(again[i]);
+        CHECK(again[i]->is_end);
+    }
+    /* Destroyed in another order, they still all come back. */
+    for (int i = 0; i < N; i += 2) aco_destroy(again[i]);
+    for (int i = 1; i < N; i += 2) aco_destroy(again[i]);
+    for (int i = 0; i < N; i++) cos[i] = aco_create(main_co, s, 0, ending_entry, NULL);
+    for (int i = 0; i < N; i++) CHECK(cos[i] == again[i < N / 2 ? N - 1 - 2 * i : N - 2 - 2 * (i - N / 2)]);
+    for (int i = 0; i < N; i++) aco_destroy(cos[i]);
+    free(again);
+    free(cos);
+}
+
 static void many_sizes_overflow_to_malloc(aco_t* main_co, aco_share_stack_t* s) {
     enum { SIZES = 12 };
     aco_t* cos[SIZES];
@@ -114,6 +142,7 @@ int main(void) {
     reuses_the_block_of_the_same_size(main_co, s);
     a_grown_save_stack_keeps_the_block_size(main_co, s);
     sizes_never_mix(main_co, s);
+    many_blocks_come_back_last_destroyed_first(main_co, s);
     many_sizes_overflow_to_malloc(main_co, s);
 
     pthread_t t;
