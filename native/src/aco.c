@@ -118,6 +118,17 @@ static inline void aco_count(int which, int64_t delta) {
     atomic_store_explicit(&b->value[which], v + delta, memory_order_relaxed);
 }
 
+/* A coroutine comes or goes: its count and its save-stack bytes, with one
+ * look-up of the thread's block (create and destroy are hot). */
+static inline void aco_count_coroutine(int64_t one, int64_t save_bytes) {
+    aco_counter_block* b = aco_tls.counters;
+    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    int64_t n = atomic_load_explicit(&b->value[ACO_CT_COROUTINES], memory_order_relaxed);
+    int64_t bytes = atomic_load_explicit(&b->value[ACO_CT_SAVE_BYTES], memory_order_relaxed);
+    atomic_store_explicit(&b->value[ACO_CT_COROUTINES], n + one, memory_order_relaxed);
+    atomic_store_explicit(&b->value[ACO_CT_SAVE_BYTES], bytes + save_bytes, memory_order_relaxed);
+}
+
 void aco_get_counters(aco_counters_t* out) {
     aco_assertptr(out);
     int64_t sum[ACO_CT_COUNT];
@@ -626,8 +637,7 @@ static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack
     p->share_stack = share_stack;
     p->save_stack.ptr = aco_inline_save_stack(p);
     p->save_stack.sz = save_stack_sz;
-    aco_count(ACO_CT_COROUTINES, 1);
-    aco_count(ACO_CT_SAVE_BYTES, (int64_t)save_stack_sz);
+    aco_count_coroutine(1, (int64_t)save_stack_sz);
     return p;
 }
 
@@ -762,8 +772,7 @@ void aco_destroy(aco_t* co) {
     }
     size_t block_bytes = aco_block_bytes(co);
     if (co->save_stack.ptr != aco_inline_save_stack(co)) free(co->save_stack.ptr);
-    aco_count(ACO_CT_SAVE_BYTES, -(int64_t)co->save_stack.sz);
-    aco_count(ACO_CT_COROUTINES, -1);
+    aco_count_coroutine(-1, -(int64_t)co->save_stack.sz);
     aco_block_give((char*)co - co->prefix_bytes, block_bytes);
 }
 
