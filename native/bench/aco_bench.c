@@ -11,6 +11,7 @@
  *   aco_bench copy [B]   only the copy-stack rows (only the one for B bytes)
  *   aco_bench churn      only the churn rows
  *   aco_bench switch     only the round-trip rows
+ *   aco_bench loop       only the run-loop rows
  *   aco_bench memory N   only the RSS row for N coroutines
  *
  * Anchors run the same rows in the same process, side by side with ours:
@@ -571,6 +572,7 @@ int main(int argc, char** argv) {
     int only_copy = strcmp(mode, "copy") == 0;
     int only_churn = strcmp(mode, "churn") == 0;
     int only_switch = strcmp(mode, "switch") == 0;
+    int only_loop = strcmp(mode, "loop") == 0;
     load();
     init_core(&api.core);
     init_core(&libaco);
@@ -590,12 +592,15 @@ int main(int argc, char** argv) {
 #endif
     printf("| benchmark | ours | anchor | ours/anchor | notes |\n|---|---:|---:|---:|---|\n");
     if (!only_copy && !only_churn) {
-        bench_round_trip(0);
-        bench_round_trip(1);
+        if (!only_loop) {
+            bench_round_trip(0);
+            bench_round_trip(1);
+        }
         if (only_switch) return 0;
         bench_run_loop(1, 1);
         bench_run_loop(1000, 1000);
         bench_run_loop((quick ? 10000 : 100000) / scale_down, 64);
+        if (only_loop) return 0;
     }
     if (!only_churn) {
         size_t overhead = calibrate_stack_overhead();
