@@ -12,6 +12,8 @@
  *   aco_bench churn      only the churn rows
  *   aco_bench switch     only the round-trip rows
  *   aco_bench loop       only the run-loop rows
+ *   aco_bench floors     what fresh pages and a cold coroutine's destroy cost
+ *                        with no library work (Linux; run it alone: a fresh heap)
  *   aco_bench memory N   only the RSS row for N coroutines
  *
  * Anchors run the same rows in the same process, side by side with ours:
@@ -520,6 +522,81 @@ static void bench_churn(int in_process) {
     }
 }
 
+/* ---- floors: what the machine charges, with no library work ---------------
+ * Fresh pages: each is faulted in on first write, or populated beforehand with
+ * one madvise per 64 KiB (what aco_create does for blocks into fresh memory).
+ * A destroy of a cold coroutine: a function that only reads what aco_destroy
+ * must read (main_co, share_stack and its owner, the save stack's pointer and
+ * size, the prefix size) and stores one address, over coroutines created and
+ * resumed once in this process, beside aco_destroy over the same ones. */
+
+#if defined(__linux__) && !defined(_WIN32)
+#include <sys/mman.h>
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* ns per 4 KiB page to bring `bytes` of fresh anonymous memory in. */
+static double time_fresh_pages(size_t bytes, size_t populate_window) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) exit(2);
+    double t0 = now_ns();
+    for (size_t off = 0; off < bytes; off += page) {
+        if (populate_window != 0 && off % populate_window == 0 &&
+            madvise(p + off, populate_window, MADV_POPULATE_WRITE) != 0)
+            return -1; /* the kernel cannot (before 5.14) */
+        p[off] = 1;
+    }
+    double t = (now_ns() - t0) / (double)(bytes / page);
+    munmap(p, bytes);
+    return t;
+}
+
+__attribute__((noinline)) static void destroy_shape(aco_t* co, void** out) {
+    if (co->main_co == NULL) abort();
+    size_t inline_bytes = co->save_stack.ptr == (void*)(co + 1) ? co->save_stack.sz : 0;
+    *out = (char*)co - co->prefix_bytes + inline_bytes + (co->share_stack->owner == co);
+}
+
+static void bench_floors(void) {
+    size_t count = churn_count();
+    aco_share_stack_t* s = api.core.share_stack_new(0);
+    aco_t** cos = malloc(count * sizeof(*cos));
+    void** out = malloc(count * sizeof(*out));
+    for (size_t i = 0; i < count; i++) out[i] = NULL;
+    for (size_t i = 0; i < count; i++)
+        cos[i] = api.core.create(api.core.main_co, s, 0, api.core.yield_forever, NULL);
+    for (size_t i = 0; i < count; i++) api.core.resume(cos[i]);
+    double t0 = now_ns();
+    for (size_t i = 0; i < count; i++) destroy_shape(cos[i], &out[i]);
+    double t1 = now_ns();
+    for (size_t i = 0; i < count; i++) api.core.destroy(cos[i]);
+    double t2 = now_ns();
+    free(out);
+    free(cos);
+    api.core.share_stack_destroy(s);
+    char note[96];
+    snprintf(note, sizeof note, "%zu coroutines created and resumed once, in creation order", count);
+    row("destroy floor: the reads and one store, cold", "ns", (t1 - t0) / (double)count, NULL, NO_ANCHOR, note);
+    row("aco_destroy of the same coroutines", "ns", (t2 - t1) / (double)count, NULL, NO_ANCHOR, note);
+
+    enum { ROUNDS = 3 };
+    double fault[ROUNDS], populated[ROUNDS];
+    size_t bytes = (quick ? 64 : 256) * ((size_t)1 << 20) / scale_down;
+    for (int r = 0; r < ROUNDS; r++) { /* alternately: the host's cost drifts */
+        fault[r] = time_fresh_pages(bytes, 0);
+        populated[r] = time_fresh_pages(bytes, 64 * 1024);
+    }
+    snprintf(note, sizeof note, "%zu MiB of fresh memory, median of %d", bytes >> 20, ROUNDS);
+    row("fresh page, faulted in by a write", "ns", median(fault, ROUNDS), NULL, NO_ANCHOR, note);
+    if (populated[0] >= 0)
+        row("fresh page, populated 64 KiB at a time", "ns", median(populated, ROUNDS), NULL, NO_ANCHOR, note);
+}
+#else
+static void bench_floors(void) { fprintf(stderr, "aco_bench: floors need Linux\n"); }
+#endif
+
 /* RSS growth per coroutine with `count` coroutines alive, each having yielded
  * once (so each holds its saved stack), the pointer array included. */
 static void bench_memory(size_t count) {
@@ -581,6 +658,11 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc > 2 && strncmp(mode, "churn-child", 11) == 0) return churn_child(argv[2]);
+    if (strcmp(mode, "floors") == 0) {
+        printf("| benchmark | ours | anchor | ours/anchor | notes |\n|---|---:|---:|---:|---|\n");
+        bench_floors();
+        return 0;
+    }
 
 #ifdef _WIN32 /* say where the numbers come from: under Wine they are Wine numbers */
     const char* (*wine_version)(void) =
