@@ -19,9 +19,11 @@ set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
 set(CMAKE_EXE_LINKER_FLAGS_RELEASE_INIT "-Wl,--strip-debug")
 set(CMAKE_SHARED_LINKER_FLAGS_RELEASE_INIT "-Wl,--strip-debug")
 # CTest runs every test executable under wine64 (wine64-run.sh: aco.dll found
-# through WINEPATH, a Wine prefix of this build tree, created on first use;
-# MSBuild creates it once before the tests run).
+# through WINEPATH) in the Wine prefix ACO_WINEPREFIX, created on first use
+# (MSBuild passes one outside the repository and creates it before the tests
+# run; by default, one in this build tree).
 find_program(ACO_WINE64 NAMES wine64 PATHS /usr/lib/wine NO_DEFAULT_PATH)
 find_program(ACO_WINE64 NAMES wine64 wine)
+set(ACO_WINEPREFIX "${CMAKE_BINARY_DIR}/wineprefix" CACHE PATH "Wine prefix the tests run in")
 set(CMAKE_CROSSCOMPILING_EMULATOR sh ${CMAKE_CURRENT_LIST_DIR}/wine64-run.sh ${ACO_WINE64}
-    ${CMAKE_BINARY_DIR}/wineprefix ${CMAKE_BINARY_DIR})
+    ${ACO_WINEPREFIX} ${CMAKE_BINARY_DIR})

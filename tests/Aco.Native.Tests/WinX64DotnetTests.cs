@@ -79,7 +79,7 @@ internal static class WinX64Apps
         var wine = File.Exists("/usr/lib/wine/wine64") ? "/usr/lib/wine/wine64" : "wine64";
         var psi = Aco.Tests.Shared.BoundedProcess.Start("sh",
             [Path.Combine(RepoRoot, "native", "cmake", "wine64-run.sh"), wine,
-             Path.Combine(CTestSuite.WinX64.BuildDir, "wineprefix"), app, Path.Combine(app, exe), .. args]);
+             Metadata("AcoWinePrefix"), app, Path.Combine(app, exe), .. args]);
         psi.Environment["WINEDLLOVERRIDES"] = "mshtml="; // mscoree stays: it loads IL-only images
         // Wine 8 with .NET 10's W^X (code mapped twice): the runtime dies in DynamicMethod finalizers
         // ("Internal CLR error" in DynamicResolver.DestroyScout) also in a program without aco that
