@@ -33,11 +33,11 @@ public sealed class AcoCoroutineHandle
     public TaskAwaiter<long> GetAwaiter() => _completion.Task.GetAwaiter();
 
     /// <summary>Requests cancellation: the coroutine's bridge calls answer ACO_BRIDGE_CANCELLED from now on.</summary>
-    public void Cancel() => _scheduler.RequestCancel(Id);
+    public void Cancel() => _scheduler.RequestCancel(this);
 
     internal CancellationTokenSource? Cancellation { get; set; }
 
-    /// <summary>The native control block while the coroutine lives (scheduler thread only).</summary>
+    /// <summary>The native control block while the coroutine lives, 0 before and after (scheduler thread only).</summary>
     internal nint Task { get; set; }
 
     internal CancellationTokenRegistration Registration { get; set; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aco.Core;
 using Aco.Scheduling.Interop;
@@ -261,6 +262,7 @@ public sealed unsafe partial class AcoScheduler
         Destroyed,
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // bursts (a mass cancel, a stop) must not run unoptimized code
     private void EndTask(NativeTask* t, TaskEnd how)
     {
         _parked.Remove((nint)t);
@@ -270,6 +272,7 @@ public sealed unsafe partial class AcoScheduler
         LoopNative.DestroyTask(_loop, t);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // bursts (a mass cancel, a stop) must not run unoptimized code
     private void CompleteHandle(NativeTask* t, TaskEnd how)
     {
         switch (how)
@@ -289,6 +292,7 @@ public sealed unsafe partial class AcoScheduler
         {
             return;
         }
+        handle.Task = 0; // its block is about to be freed; a late cancel sees it has ended
         CountLongTurn(); // before the awaiter can look: only for awaited coroutines, so detached ends read no clock
         switch (how)
         {
@@ -309,15 +313,16 @@ public sealed unsafe partial class AcoScheduler
 
     /// <summary>
     /// Cancels one coroutine in O(1) (O(log n) for a sleeper): its handle knows its control block, and
-    /// the block's state says where it waits. Nothing is scanned.
+    /// the block's state says where it waits. Nothing is scanned, nothing looked up.
     /// </summary>
-    private void CancelNative(long id)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // bursts (a mass cancel, a stop) must not run unoptimized code
+    private void CancelNative(AcoCoroutineHandle handle)
     {
-        if (!_handles.TryGetValue(id, out var handle))
-        {
-            return; // ended already
-        }
         var t = (NativeTask*)handle.Task;
+        if (t == null)
+        {
+            return; // not started here, or ended already
+        }
         if (t->Cancel != 0)
         {
             return;

@@ -247,7 +247,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     internal void PostWake(nint task, long seq, long value, BridgeStatus status) =>
         TryPost(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = value, Status = status });
 
-    internal void RequestCancel(long id) => TryPost(new InboxItem(InboxKind.Cancel) { Value = id }); // after a stop there is nothing to cancel
+    internal void RequestCancel(AcoCoroutineHandle handle) => TryPost(new InboxItem(InboxKind.Cancel) { Object = handle }); // after a stop there is nothing to cancel
 
     /// <summary>
     /// Runs the loop inside one long-lived task of the scheduler's own <see cref="TaskScheduler"/>, so that
@@ -373,7 +373,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
                     Wake(item);
                     break;
                 case InboxKind.Cancel:
-                    CancelNative(item.Value);
+                    CancelNative((AcoCoroutineHandle)item.Object!);
                     break;
                 case InboxKind.Work:
                     _managed.Enqueue(item.Work);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aco.Scheduling.Interop;
 
@@ -35,6 +36,7 @@ internal sealed unsafe class SleeperHeap
     /// <summary>Whether <paramref name="t"/> is in the heap (a sleep request waiting for its time).</summary>
     public static bool Contains(NativeTask* t) => t->Op == TaskOp.Sleep && t->InLength != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(NativeTask* t, long due)
     {
         Debug.Assert(t->Op == TaskOp.Sleep);
@@ -46,6 +48,7 @@ internal sealed unsafe class SleeperHeap
     }
 
     /// <summary>Takes the earliest sleeper if it is due at <paramref name="now"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryTakeDue(long now, out NativeTask* t)
     {
         if (_count == 0 || _entries[0].Due > now)
@@ -72,6 +75,7 @@ internal sealed unsafe class SleeperHeap
     }
 
     /// <summary>Removes a sleeper before its time (it was cancelled).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Remove(NativeTask* t)
     {
         Debug.Assert(Contains(t) && _entries[t->InLength - 1].Task == (nint)t);
@@ -81,6 +85,7 @@ internal sealed unsafe class SleeperHeap
     /// <summary>The sleeping tasks, in no particular order (for snapshots).</summary>
     public IEnumerable<nint> Tasks() => _entries.Take(_count).Select(e => e.Task).ToArray();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RemoveAt(int index)
     {
         _entries[index].Block->InLength = 0;
@@ -105,6 +110,7 @@ internal sealed unsafe class SleeperHeap
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SiftUp(int index, Entry entry)
     {
         while (index > 0)
@@ -120,6 +126,7 @@ internal sealed unsafe class SleeperHeap
         Place(index, entry);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SiftDown(int index, Entry entry)
     {
         while (true)
@@ -148,6 +155,7 @@ internal sealed unsafe class SleeperHeap
         Place(index, entry);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Place(int index, Entry entry)
     {
         _entries[index] = entry;

@@ -146,6 +146,23 @@ public sealed class LivenessTests
     }
 
     [Fact]
+    public async Task A_cancel_after_the_end_touches_no_other_coroutine()
+    {
+        await using var run = new RunningScheduler(new AcoSchedulerOptions { ShareStackCount = 1 });
+        var ended = run.Scheduler.Spawn(Bodies.Sleep, 0);
+        await ended.Completion.WaitAsync(Bound);
+        // The next coroutine gets the ended one's memory (the native block cache gives the last block back first).
+        var sleeper = run.Scheduler.Spawn(Bodies.Sleep, 3_600_000);
+        await WaitUntil(() => run.Scheduler.GetSnapshotAsync(0).Result.SleepingNative == 1);
+        ended.Cancel();
+        var after = await run.Scheduler.GetSnapshotAsync(0).WaitAsync(Bound); // answered after the cancel (one inbox, in order)
+        Assert.Equal(1, after.SleepingNative);
+        Assert.False(sleeper.Completion.IsCompleted);
+        sleeper.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleeper.Completion.WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task Cancelling_half_of_200k_sleepers_one_by_one_ends_exactly_those()
     {
         await using var run = new RunningScheduler(new AcoSchedulerOptions { ShareStackCount = 4 });
