@@ -455,8 +455,12 @@ public sealed unsafe partial class AcoScheduler
 
     // ---- stopping ------------------------------------------------------------------------
 
+    // Set when the loop takes the stop message: everything posted before the stop has been taken by then.
+    private bool _stopBegun;
+
     private void BeginStop()
     {
+        _stopBegun = true;
         _stopping.Cancel(); // wakes channel, handler and operation waits, and managed code that listens
         for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
         {
@@ -490,8 +494,12 @@ public sealed unsafe partial class AcoScheduler
 
     private bool StopDeadlinePassed() => _stopDeadline.IsCancellationRequested;
 
-    /// <summary>Stopping ends when nothing is alive, or when the caller's deadline passed.</summary>
+    /// <summary>
+    /// Stopping ends when the stop message has been taken and nothing is alive, or when the caller's
+    /// deadline passed. (Ending as soon as the state said "stopping" with nothing alive ended the loop
+    /// before it took a spawn posted just ahead of the stop, and before the stop message itself.)
+    /// </summary>
     private bool TryFinishStop() =>
-        (Interlocked.Read(ref _liveNative) == 0 && Interlocked.Read(ref _liveManaged) == 0 && _managed.Count == 0)
+        (_stopBegun && Interlocked.Read(ref _liveNative) == 0 && Interlocked.Read(ref _liveManaged) == 0 && _managed.Count == 0)
         || StopDeadlinePassed();
 }

@@ -116,7 +116,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         {
             _stopDeadline = cancellationToken;
             _stopRegistration = cancellationToken.Register(static s => ((AcoScheduler)s!).Wake(), this);
-            Post(new InboxItem(InboxKind.Stop));
+            TryPost(new InboxItem(InboxKind.Stop)); // refused only if the deadline has already ended the loop
         }
         else if (Interlocked.CompareExchange(ref _state, 3, 0) == 0)
         {

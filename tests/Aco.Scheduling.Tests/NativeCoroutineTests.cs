@@ -238,6 +238,36 @@ public sealed class NativeCoroutineTests
     }
 
     [Fact]
+    public async Task Stopping_right_after_a_spawn_neither_throws_nor_loses_the_handle()
+    {
+        // The loop used to end as soon as it saw "stopping" with nothing alive, before the spawn ahead of
+        // the stop message was drained; the stop message then found the inbox closed and StopAsync threw.
+        // Work posted from another thread keeps the loop turning with no coroutine alive: the window.
+        for (var i = 0; i < 100; i++)
+        {
+            var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 1, ShareStackSize = 64 * 1024 });
+            scheduler.Start();
+            var busy = true;
+            var poster = Task.Run(() =>
+            {
+                while (Volatile.Read(ref busy) && scheduler.IsRunning)
+                {
+                    scheduler.SynchronizationContext.Post(static _ => { }, null);
+                }
+            });
+            await Task.Delay(1);
+            var handle = scheduler.Spawn(Bodies.YieldN, 3);
+            var stopped = scheduler.StopAsync();
+            Volatile.Write(ref busy, false);
+            await poster.WaitAsync(Timeout);
+            await stopped.WaitAsync(Timeout);
+            await handle.Completion.ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Timeout);
+            Assert.True(handle.Completion.IsCompleted);
+            await scheduler.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Stopping_with_a_deadline_destroys_coroutines_that_do_not_end()
     {
         var run = new RunningScheduler();
