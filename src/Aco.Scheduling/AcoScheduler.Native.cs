@@ -112,7 +112,10 @@ public sealed unsafe partial class AcoScheduler
         {
             var before = stats->Resumes;
             var n = (int)LoopNative.Run(_loop, (nuint)budget, _batch, BatchCapacity);
-            budget -= (int)(stats->Resumes - before);
+            var ran = stats->Resumes - before;
+            budget -= (int)ran;
+            // Counted before the batch is served: whoever sees a coroutine of it end sees its resumes too.
+            Bump(ref _resumes, ran);
             for (var i = 0; i < n; i++)
             {
                 Serve(_batch[i]);
@@ -126,7 +129,6 @@ public sealed unsafe partial class AcoScheduler
         }
         _turnStarted = 0;
         Volatile.Write(ref _readyNative, stats->Ready);
-        Bump(ref _resumes, resumed);
         return (int)resumed + done;
     }
 

@@ -20,6 +20,23 @@ public sealed class NativeCoroutineTests
     }
 
     [Fact]
+    public async Task Whoever_sees_a_coroutine_end_also_sees_its_resumes_counted()
+    {
+        // Others keep the loop's turn going after the awaited coroutine ends; the count must not wait for
+        // the end of the turn (a Wine run saw 'Resumes >= 101' fail in the test above).
+        await using var run = new RunningScheduler(new AcoSchedulerOptions { ShareStackCount = 2, ShareStackSize = 64 * 1024, RunLoopBudget = 1_000_000 });
+        for (var round = 0; round < 20; round++)
+        {
+            var others = Enumerable.Range(0, 200).Select(_ => run.Scheduler.Spawn(Bodies.YieldN, 2000)).ToList();
+            var before = run.Scheduler.Counters.Resumes;
+            var handle = run.Scheduler.Spawn(Bodies.YieldN, 100);
+            Assert.Equal(100, await handle.Completion.WaitAsync(Timeout));
+            Assert.True(run.Scheduler.Counters.Resumes - before >= 101);
+            await Task.WhenAll(others.Select(h => h.Completion)).WaitAsync(Timeout);
+        }
+    }
+
+    [Fact]
     public async Task Plain_yields_run_round_robin_and_never_reach_managed_code()
     {
         await using var run = new RunningScheduler();
