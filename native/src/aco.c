@@ -110,9 +110,14 @@ __attribute__((noinline)) static aco_counter_block* aco_counters_attach(void) {
     return b;
 }
 
-static inline void aco_count(int which, int64_t delta) {
+/* This thread's counter block, attached on first use. */
+static inline aco_counter_block* aco_counters_mine(void) {
     aco_counter_block* b = aco_tls.counters;
-    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    return aco_likely(b != NULL) ? b : aco_counters_attach();
+}
+
+static inline void aco_count(int which, int64_t delta) {
+    aco_counter_block* b = aco_counters_mine();
     /* Only this thread writes the block: a relaxed load and store, no lock. */
     int64_t v = atomic_load_explicit(&b->value[which], memory_order_relaxed);
     atomic_store_explicit(&b->value[which], v + delta, memory_order_relaxed);
@@ -121,8 +126,7 @@ static inline void aco_count(int which, int64_t delta) {
 /* A coroutine comes or goes: its count and its save-stack bytes, with one
  * look-up of the thread's block (create and destroy are hot). */
 static inline void aco_count_coroutine(int64_t one, int64_t save_bytes) {
-    aco_counter_block* b = aco_tls.counters;
-    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    aco_counter_block* b = aco_counters_mine();
     int64_t n = atomic_load_explicit(&b->value[ACO_CT_COROUTINES], memory_order_relaxed);
     int64_t bytes = atomic_load_explicit(&b->value[ACO_CT_SAVE_BYTES], memory_order_relaxed);
     atomic_store_explicit(&b->value[ACO_CT_COROUTINES], n + one, memory_order_relaxed);
@@ -384,7 +388,7 @@ __attribute__((noinline)) static aco_block_stack* aco_block_stack_for(size_t byt
         capacity = ACO_MAGAZINE_CAPACITY_CHECKED;
 #endif
 #ifdef ACO_USE_VALGRIND
-        if (RUNNING_ON_VALGRIND) capacity = ACO_MAGAZINE_CAPACITY_CHECKED;
+        if (aco_on_valgrind) capacity = ACO_MAGAZINE_CAPACITY_CHECKED; /* the same switch as the poisoning */
 #endif
         st->bytes = bytes;
         st->capacity = capacity;
@@ -669,8 +673,7 @@ __attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need
 #define ACO_WARM_PREFETCH ((size_t)1024)
 
 static inline uint16_t aco_copy_clock(void) {
-    aco_counter_block* b = aco_tls.counters;
-    if (aco_unlikely(b == NULL)) b = aco_counters_attach();
+    aco_counter_block* b = aco_counters_mine();
     int64_t copied = atomic_load_explicit(&b->value[ACO_CT_COPIED_BYTES], memory_order_relaxed);
     return (uint16_t)(copied >> ACO_COPY_CLOCK_SHIFT);
 }
