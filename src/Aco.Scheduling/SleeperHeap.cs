@@ -187,10 +187,7 @@ internal sealed unsafe class SleeperHeap
         {
             SiftDown(index, last);
         }
-        if (_count < _entries.Length / 4 && _entries.Length > 16)
-        {
-            Array.Resize(ref _entries, _entries.Length / 2); // give memory back after a burst
-        }
+        Shrink();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -6,12 +6,27 @@ namespace Aco.Scheduling.Tests;
 /// <summary>The sleeper heap against a plain model, under random adds, cancels and takes.</summary>
 public sealed unsafe class SleeperHeapTests
 {
+    private delegate void BlocksTest(NativeTask* blocks);
+
+    /// <summary>Runs <paramref name="test"/> on <paramref name="count"/> zeroed task blocks, freed afterwards.</summary>
+    private static void WithBlocks(int count, BlocksTest test)
+    {
+        var blocks = (NativeTask*)NativeMemory.AllocZeroed((nuint)count, (nuint)sizeof(NativeTask));
+        try
+        {
+            test(blocks);
+        }
+        finally
+        {
+            NativeMemory.Free(blocks);
+        }
+    }
+
     [Fact]
     public void Random_adds_removals_and_takes_give_sleepers_in_due_order_and_keep_every_slot_right()
     {
         const int Tasks = 2000;
-        var blocks = (NativeTask*)NativeMemory.AllocZeroed(Tasks, (nuint)sizeof(NativeTask));
-        try
+        WithBlocks(Tasks, blocks =>
         {
             var heap = new SleeperHeap();
             var model = new Dictionary<int, long>(); // task index -> due
@@ -64,19 +79,14 @@ public sealed unsafe class SleeperHeapTests
                     Assert.All(live, i => Assert.True(SleeperHeap.Contains(&blocks[i])));
                 }
             }
-        }
-        finally
-        {
-            NativeMemory.Free(blocks);
-        }
+        });
     }
 
     [Fact]
     public void Sleepers_cancelled_in_due_order_leave_and_the_rest_come_out_in_order()
     {
         const int Tasks = 10_000;
-        var blocks = (NativeTask*)NativeMemory.AllocZeroed(Tasks, (nuint)sizeof(NativeTask));
-        try
+        WithBlocks(Tasks, blocks =>
         {
             var heap = new SleeperHeap();
             for (var i = 0; i < Tasks; i++)
@@ -100,19 +110,14 @@ public sealed unsafe class SleeperHeapTests
             Assert.False(heap.TryTakeDue(long.MaxValue, out _));
             Assert.Equal(0, heap.Count);
             Assert.Equal(long.MaxValue, heap.EarliestDue);
-        }
-        finally
-        {
-            NativeMemory.Free(blocks);
-        }
+        });
     }
 
     [Fact]
     public void When_the_cancelled_outnumber_the_live_the_heap_is_rebuilt_in_order()
     {
         const int Tasks = 1000;
-        var blocks = (NativeTask*)NativeMemory.AllocZeroed(Tasks, (nuint)sizeof(NativeTask));
-        try
+        WithBlocks(Tasks, blocks =>
         {
             var heap = new SleeperHeap();
             for (var i = 0; i < Tasks; i++)
@@ -142,19 +147,14 @@ public sealed unsafe class SleeperHeapTests
             }
             Assert.Equal(kept.Count, dues.Count);
             Assert.Equal(dues.Order(), dues);
-        }
-        finally
-        {
-            NativeMemory.Free(blocks);
-        }
+        });
     }
 
     [Fact]
     public void Cancelling_every_sleeper_empties_the_heap_and_it_works_again()
     {
         const int Tasks = 1000;
-        var blocks = (NativeTask*)NativeMemory.AllocZeroed(Tasks, (nuint)sizeof(NativeTask));
-        try
+        WithBlocks(Tasks, blocks =>
         {
             var heap = new SleeperHeap();
             for (var round = 0; round < 3; round++)
@@ -172,10 +172,6 @@ public sealed unsafe class SleeperHeapTests
                 Assert.Equal(long.MaxValue, heap.EarliestDue);
                 Assert.False(heap.TryTakeAny(out _));
             }
-        }
-        finally
-        {
-            NativeMemory.Free(blocks);
-        }
+        });
     }
 }
