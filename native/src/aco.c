@@ -9,10 +9,9 @@
 #define _GNU_SOURCE
 #include "aco.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-
 #include "aco_abi.h"
+#include "aco_block_cache.h"
+#include "aco_counters.h"
 #include "aco_os.h"
 
 #ifdef ACO_ASAN
@@ -24,44 +23,19 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 /* Set when a share stack is created under valgrind; client requests are then
- * issued on the copy path (see aco_take_share_stack). */
-static int aco_on_valgrind;
+ * issued on the copy path (see aco_take_share_stack) and by the block cache. */
+int aco_on_valgrind;
 #endif
 
 #define ACO_DEFAULT_SHARE_STACK_SIZE ((size_t)2 * 1024 * 1024)
 #define ACO_MIN_SHARE_STACK_SIZE ((size_t)4096)
 #define ACO_DEFAULT_SAVE_STACK_SIZE ((size_t)64)
 
-/* ---- process-wide counters, kept per thread ------------------------------
- * Each thread adds to its own block with plain (relaxed) stores, so create and
- * destroy pay no locked instruction. Readers sum all blocks under a mutex;
- * a block of an exited thread is folded into `retired` and reused. */
-
-typedef struct aco_counter_block {
-    _Atomic int64_t value[4]; /* see ACO_CT_* */
-    struct aco_counter_block* next;
-    int in_use;
-} aco_counter_block;
-
-enum { ACO_CT_COROUTINES, ACO_CT_SHARE_STACKS, ACO_CT_SAVE_BYTES, ACO_CT_COPIED_BYTES, ACO_CT_COUNT };
-
-static pthread_mutex_t aco_counters_lock = PTHREAD_MUTEX_INITIALIZER;
-static aco_counter_block* aco_counter_blocks;
-static int64_t aco_counters_retired[ACO_CT_COUNT];
-static pthread_key_t aco_counter_key;
-static pthread_once_t aco_counter_key_once = PTHREAD_ONCE_INIT;
-
 /* ---- per-thread state ---------------------------------------------------- */
-
-struct aco_block_cache;
 
 typedef struct {
     uint32_t fpu_env[2]; /* x87 control word, MXCSR: what new coroutines start with */
     aco_cofuncp_t last_word_fp;
-    aco_counter_block* counters;
-    struct aco_block_cache* block_cache; /* destroyed coroutines' blocks; NULL until one */
-    char* last_malloc_end;               /* end of the last block aco_block_malloc made */
-    char* populated_end;                 /* end of the pages it last populated */
     char initialized;
     char return_means_exit;
     char share_fpu_env_set; /* share_fpu_env was set explicitly */
@@ -76,357 +50,6 @@ typedef struct {
 __thread aco_t* aco_gtls_co ACO_TLS_MODEL;
 #endif
 static __thread aco_thread_state aco_tls ACO_TLS_MODEL;
-
-static void aco_counter_block_retire(void* p) {
-    aco_counter_block* b = p;
-    pthread_mutex_lock(&aco_counters_lock);
-    for (int i = 0; i < ACO_CT_COUNT; i++) {
-        aco_counters_retired[i] += atomic_load_explicit(&b->value[i], memory_order_relaxed);
-        atomic_store_explicit(&b->value[i], 0, memory_order_relaxed);
-    }
-    b->in_use = 0;
-    pthread_mutex_unlock(&aco_counters_lock);
-}
-
-static void aco_counter_key_create(void) {
-    aco_assert(pthread_key_create(&aco_counter_key, aco_counter_block_retire) == 0);
-}
-
-__attribute__((noinline)) static aco_counter_block* aco_counters_attach(void) {
-    pthread_once(&aco_counter_key_once, aco_counter_key_create);
-    pthread_mutex_lock(&aco_counters_lock);
-    aco_counter_block* b = aco_counter_blocks;
-    while (b != NULL && b->in_use) b = b->next;
-    if (b == NULL) {
-        b = calloc(1, sizeof(*b));
-        aco_assertalloc_ptr(b);
-        b->next = aco_counter_blocks;
-        aco_counter_blocks = b;
-    }
-    b->in_use = 1;
-    pthread_mutex_unlock(&aco_counters_lock);
-    aco_assert(pthread_setspecific(aco_counter_key, b) == 0);
-    aco_tls.counters = b;
-    return b;
-}
-
-/* This thread's counter block, attached on first use. */
-static inline aco_counter_block* aco_counters_mine(void) {
-    aco_counter_block* b = aco_tls.counters;
-    return aco_likely(b != NULL) ? b : aco_counters_attach();
-}
-
-static inline void aco_count(int which, int64_t delta) {
-    aco_counter_block* b = aco_counters_mine();
-    /* Only this thread writes the block: a relaxed load and store, no lock. */
-    int64_t v = atomic_load_explicit(&b->value[which], memory_order_relaxed);
-    atomic_store_explicit(&b->value[which], v + delta, memory_order_relaxed);
-}
-
-/* A coroutine comes or goes: its count and its save-stack bytes, with one
- * look-up of the thread's block (create and destroy are hot). */
-static inline void aco_count_coroutine(int64_t one, int64_t save_bytes) {
-    aco_counter_block* b = aco_counters_mine();
-    int64_t n = atomic_load_explicit(&b->value[ACO_CT_COROUTINES], memory_order_relaxed);
-    int64_t bytes = atomic_load_explicit(&b->value[ACO_CT_SAVE_BYTES], memory_order_relaxed);
-    atomic_store_explicit(&b->value[ACO_CT_COROUTINES], n + one, memory_order_relaxed);
-    atomic_store_explicit(&b->value[ACO_CT_SAVE_BYTES], bytes + save_bytes, memory_order_relaxed);
-}
-
-void aco_get_counters(aco_counters_t* out) {
-    aco_assertptr(out);
-    int64_t sum[ACO_CT_COUNT];
-    pthread_mutex_lock(&aco_counters_lock);
-    for (int i = 0; i < ACO_CT_COUNT; i++) sum[i] = aco_counters_retired[i];
-    for (aco_counter_block* b = aco_counter_blocks; b != NULL; b = b->next)
-        for (int i = 0; i < ACO_CT_COUNT; i++)
-            sum[i] += atomic_load_explicit(&b->value[i], memory_order_relaxed);
-    pthread_mutex_unlock(&aco_counters_lock);
-    out->live_coroutines = sum[ACO_CT_COROUTINES];
-    out->live_share_stacks = sum[ACO_CT_SHARE_STACKS];
-    out->save_stack_bytes = sum[ACO_CT_SAVE_BYTES];
-    out->copied_bytes = sum[ACO_CT_COPIED_BYTES];
-}
-
-/* ---- per-thread cache of coroutine blocks ----------------------------------
- * A coroutine is one block: [prefix][aco_t][initial save stack]. aco_destroy
- * gives the block to its thread's cache instead of free(), and aco_create takes
- * one of the same size from there before calling malloc.
- *
- * Why: freeing millions of blocks in a row lets malloc coalesce them into the
- * top of its heap and return that to the kernel; the next round of creates
- * then faults every page in again (measured: one page fault per ~16 creates,
- * create 2x libaco's time in every churn round after the first). The cache
- * keeps the memory and the pages mapped, as a pool allocator does.
- *
- * Per size, the cache is a LIFO stack of blocks (the block destroyed last, the
- * warmest, is reused first) kept in the cached blocks themselves: the top
- * block is a "magazine" holding the addresses of up to (size - 16) / 8 more
- * blocks and the address of the magazine under it. So the cache needs no
- * memory of its own (a separate array of addresses cost the first round of a
- * churn 16 MB of fresh pages, a fault per 512 destroys), and a take reads an
- * address from a warm magazine instead of chasing cold blocks. A few sizes are
- * kept (aco_create's default, the run loop's); blocks of any other size go
- * back to malloc. A thread's cache is freed when it exits or calls
- * aco_thread_release_free_blocks().
- *
- * Cached blocks stay poisoned for AddressSanitizer and inaccessible for
- * valgrind, so a use after aco_destroy is still reported. The leak checkers do
- * not look for addresses in poisoned memory, so under them a magazine holds
- * only two addresses, at the very end of its block (the initial save stack),
- * and that part stays open: the aco_t of every cached block stays poisoned. */
-
-#define ACO_BLOCK_SIZES 4
-#define ACO_BLOCK_PREFETCH_AHEAD 8
-#define ACO_MAGAZINE_CAPACITY_CHECKED 2 /* under ASan or valgrind */
-
-typedef struct {
-    void* under; /* block of the next magazine down; NULL at the bottom */
-    size_t n;    /* addresses held */
-    void* blocks[];
-} aco_magazine;
-
-typedef struct {
-    size_t bytes;           /* size of every block here; 0: not yet used */
-    size_t capacity;        /* addresses a magazine of this size holds */
-    size_t magazine_offset; /* where in its block a magazine is */
-    void* top;              /* block of the top magazine; NULL: empty */
-} aco_block_stack;
-
-typedef struct aco_block_cache {
-    aco_block_stack size[ACO_BLOCK_SIZES];
-} aco_block_cache;
-
-static pthread_key_t aco_block_cache_key;
-static pthread_once_t aco_block_cache_key_once = PTHREAD_ONCE_INIT;
-
-static inline aco_magazine* aco_magazine_of(void* block, const aco_block_stack* st) {
-    return (aco_magazine*)((char*)block + st->magazine_offset);
-}
-
-static inline void aco_block_poison(void* p, size_t bytes) {
-    (void)p;
-    (void)bytes;
-#ifdef ACO_ASAN
-    __asan_poison_memory_region(p, bytes);
-#endif
-#ifdef ACO_USE_VALGRIND
-    if (aco_on_valgrind) VALGRIND_MAKE_MEM_NOACCESS(p, bytes);
-#endif
-}
-
-static inline void aco_block_unpoison(void* p, size_t bytes) {
-    (void)p;
-    (void)bytes;
-#ifdef ACO_ASAN
-    __asan_unpoison_memory_region(p, bytes);
-#endif
-#ifdef ACO_USE_VALGRIND
-    if (aco_on_valgrind) VALGRIND_MAKE_MEM_UNDEFINED(p, bytes);
-#endif
-}
-
-/* Poisons a block given to the cache as a magazine, all but the magazine. */
-static inline void aco_magazine_poison(void* block, const aco_block_stack* st) {
-    (void)block;
-    (void)st;
-#if defined(ACO_ASAN) || defined(ACO_USE_VALGRIND)
-    aco_block_poison(block, st->bytes);
-    aco_magazine* m = aco_magazine_of(block, st);
-    size_t open = sizeof(*m) + st->capacity * sizeof(void*);
-#ifdef ACO_ASAN
-    __asan_unpoison_memory_region(m, open);
-#endif
-#ifdef ACO_USE_VALGRIND
-    if (aco_on_valgrind) VALGRIND_MAKE_MEM_DEFINED(m, open);
-#endif
-#endif
-}
-
-static void aco_block_cache_release(aco_block_cache* c) {
-    for (int i = 0; i < ACO_BLOCK_SIZES; i++) {
-        aco_block_stack* st = &c->size[i];
-        for (void* block = st->top; block != NULL;) {
-            aco_magazine* m = aco_magazine_of(block, st);
-            void* under = m->under;
-            for (size_t k = 0; k < m->n; k++) {
-                aco_block_unpoison(m->blocks[k], st->bytes);
-                free(m->blocks[k]);
-            }
-            aco_block_unpoison(block, st->bytes);
-            free(block);
-            block = under;
-        }
-        memset(st, 0, sizeof(*st));
-    }
-}
-
-static void aco_block_cache_exit(void* p) {
-    aco_block_cache_release(p);
-    free(p);
-    aco_tls.block_cache = NULL;
-}
-
-static void aco_block_cache_key_create(void) {
-    aco_assert(pthread_key_create(&aco_block_cache_key, aco_block_cache_exit) == 0);
-}
-
-void aco_thread_release_free_blocks(void) {
-    if (aco_tls.block_cache != NULL) aco_block_cache_release(aco_tls.block_cache);
-}
-
-/* Creates come in bursts, and each writes its whole aco_t into a block that is
- * cold by then, so the take starts fetching the block ACO_BLOCK_PREFETCH_AHEAD
- * takes ahead: this one. Takes pop m's addresses, then m's own block (warm:
- * NULL), then the addresses of the magazine under it, whose lines the hop to m
- * began to fetch. (The prefetches stay in the caller: GCC deletes calls to a
- * function that does nothing but prefetch, as if it had no effect.) */
-static inline const char* aco_block_ahead(const aco_magazine* m, const aco_block_stack* st) {
-    if (m->n >= ACO_BLOCK_PREFETCH_AHEAD) return m->blocks[m->n - ACO_BLOCK_PREFETCH_AHEAD];
-    if (m->n + 1 < ACO_BLOCK_PREFETCH_AHEAD && m->under != NULL) {
-        const aco_magazine* u = aco_magazine_of(m->under, st);
-        size_t skip = ACO_BLOCK_PREFETCH_AHEAD - 1 - m->n; /* takes of u's before the one wanted */
-        if (u->n >= skip) return u->blocks[u->n - skip];
-    }
-    return NULL;
-}
-
-/* Fresh memory for a block the cache cannot give. A burst of creates into
- * fresh memory gets its blocks one after another from the top of malloc's
- * heap and would fault a page in every ~17 blocks; instead, when a block ends
- * past the pages populated last and starts right after the previous block,
- * the next ACO_POPULATE_BYTES are populated by one system call, which costs
- * a third less per page than the faults (docs/benchmarks.md, churn round 1).
- * Blocks elsewhere (reused free chunks, other threads' heaps) change nothing. */
-#define ACO_POPULATE_BYTES ((size_t)64 * 1024)
-#define ACO_MALLOC_ADJACENT 64 /* most malloc puts between two chunks */
-
-static _Atomic int aco_populate_unsupported;
-
-__attribute__((noinline)) static void* aco_block_malloc(size_t bytes) {
-    char* p = malloc(bytes);
-    if (p == NULL) return NULL;
-    char* end = p + bytes;
-    aco_thread_state* t = &aco_tls;
-    int adjacent = p >= t->last_malloc_end && p <= t->last_malloc_end + ACO_MALLOC_ADJACENT;
-    t->last_malloc_end = end;
-    if (adjacent && end > t->populated_end &&
-        !atomic_load_explicit(&aco_populate_unsupported, memory_order_relaxed)) {
-        /* The page holding `end` is in already (malloc wrote the next chunk's
-         * header there); populate from the next one. */
-        size_t page = aco_os_page_size();
-        char* from = (char*)(((uintptr_t)end + page - 1) & ~(uintptr_t)(page - 1));
-        char* to = from + ACO_POPULATE_BYTES;
-        /* Only in malloc's main heap, which is private memory of this process
-         * (elsewhere the next pages could be another mapping, even a shared
-         * file), and only up to its end, the break: malloc moves it when it
-         * needs more, and the first block past it brings the next call. */
-        char* heap_end = aco_os_heap_end(p);
-        if (heap_end != NULL && heap_end < to) to = heap_end;
-        t->populated_end = to; /* elsewhere: look again only past `to` */
-        if (heap_end != NULL && from < to && aco_os_populate(from, (size_t)(to - from)) < 0)
-            atomic_store_explicit(&aco_populate_unsupported, 1, memory_order_relaxed);
-    }
-    return p;
-}
-
-/* A block of `bytes` bytes: from the cache when it has one, else malloc. */
-static inline void* aco_block_take(size_t bytes) {
-    aco_block_cache* c = aco_tls.block_cache;
-    if (c != NULL) {
-        for (int i = 0; i < ACO_BLOCK_SIZES; i++) {
-            aco_block_stack* st = &c->size[i];
-            if (st->bytes == bytes && st->top != NULL) {
-                void* p;
-                aco_magazine* m = aco_magazine_of(st->top, st);
-                if (m->n > 0) {
-                    p = m->blocks[--m->n];
-                    const char* ahead = aco_block_ahead(m, st);
-                    if (ahead != NULL)
-                        for (size_t off = 0; off < bytes && off < sizeof(aco_t) + 64; off += 64)
-                            __builtin_prefetch(ahead + off, 1);
-                } else {
-                    /* The magazine's own block is the last it gives. */
-                    p = st->top;
-                    st->top = m->under;
-                    if (st->top != NULL) {
-                        void* under = aco_magazine_of(st->top, st)->under;
-                        if (under != NULL) { /* read when the new top runs out */
-                            const char* u = (const char*)aco_magazine_of(under, st);
-                            for (size_t off = 0; off < sizeof(*m) + st->capacity * sizeof(void*); off += 64)
-                                __builtin_prefetch(u + off, 0);
-                        }
-                    }
-                }
-                aco_block_unpoison(p, bytes);
-                return p;
-            }
-        }
-    }
-    return aco_block_malloc(bytes);
-}
-
-/* Slow path of aco_block_give: finds or makes the stack for blocks of `bytes`,
- * creating the thread's cache first when there is none. NULL when the block
- * should go back to malloc. */
-__attribute__((noinline)) static aco_block_stack* aco_block_stack_for(size_t bytes) {
-    aco_block_cache* c = aco_tls.block_cache;
-    if (c == NULL) {
-        pthread_once(&aco_block_cache_key_once, aco_block_cache_key_create);
-        c = calloc(1, sizeof(*c));
-        if (c == NULL || pthread_setspecific(aco_block_cache_key, c) != 0) {
-            free(c);
-            return NULL;
-        }
-        aco_tls.block_cache = c;
-    }
-    for (int i = 0; i < ACO_BLOCK_SIZES; i++) {
-        aco_block_stack* st = &c->size[i];
-        if (st->top != NULL) continue; /* holds blocks of another size */
-        size_t capacity = (bytes - sizeof(aco_magazine)) / sizeof(void*);
-#ifdef ACO_ASAN
-        capacity = ACO_MAGAZINE_CAPACITY_CHECKED;
-#endif
-#ifdef ACO_USE_VALGRIND
-        if (aco_on_valgrind) capacity = ACO_MAGAZINE_CAPACITY_CHECKED; /* the same switch as the poisoning */
-#endif
-        st->bytes = bytes;
-        st->capacity = capacity;
-        st->magazine_offset = bytes - sizeof(aco_magazine) - capacity * sizeof(void*);
-        return st;
-    }
-    return NULL;
-}
-
-/* Takes back a block that aco_block_take gave out. */
-static inline void aco_block_give(void* p, size_t bytes) {
-    aco_block_cache* c = aco_tls.block_cache;
-    aco_block_stack* st = NULL;
-    if (c != NULL)
-        for (int i = 0; i < ACO_BLOCK_SIZES && st == NULL; i++)
-            if (c->size[i].bytes == bytes) st = &c->size[i];
-    if (aco_unlikely(st == NULL)) {
-        st = aco_block_stack_for(bytes);
-        if (st == NULL) {
-            free(p);
-            return;
-        }
-    }
-    if (st->top != NULL) {
-        aco_magazine* m = aco_magazine_of(st->top, st);
-        if (m->n < st->capacity) {
-            m->blocks[m->n++] = p;
-            aco_block_poison(p, bytes);
-            return;
-        }
-    }
-    /* The top magazine is full (or there is none): p's block becomes the top. */
-    aco_magazine* fresh = aco_magazine_of(p, st);
-    fresh->under = st->top;
-    fresh->n = 0;
-    st->top = p;
-    aco_magazine_poison(p, st);
-}
 
 /* ---- thread init and the last word ---------------------------------------- */
 
@@ -673,9 +296,7 @@ __attribute__((noinline)) static void aco_save_stack_grow(aco_t* co, size_t need
 #define ACO_WARM_PREFETCH ((size_t)1024)
 
 static inline uint16_t aco_copy_clock(void) {
-    aco_counter_block* b = aco_counters_mine();
-    int64_t copied = atomic_load_explicit(&b->value[ACO_CT_COPIED_BYTES], memory_order_relaxed);
-    return (uint16_t)(copied >> ACO_COPY_CLOCK_SHIFT);
+    return (uint16_t)(aco_counter_get(aco_counters_mine(), ACO_CT_COPIED_BYTES) >> ACO_COPY_CLOCK_SHIFT);
 }
 
 /* Makes co the owner of its share stack: saves the current owner's live stack
