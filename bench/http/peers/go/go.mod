@@ -1,0 +1,3 @@
+module acobench/httppeer
+
+go 1.19
