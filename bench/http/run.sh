@@ -505,7 +505,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores, $(uname -r)"
   echo "- tools: $(dotnet --version | sed 's/^/dotnet SDK /'), $(go version | cut -d' ' -f3), $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2)"
   echo "- load average at start: $load"
-  echo "- wrk: -t1 -c$connections -d$duration (warm-up: $warmup each of plaintext, pipelined, json); idle connections: $idle"
+  echo "- wrk: -t1 -c$connections -d$duration (warm-up: $warmup each of plaintext, pipelined, json); idle connections: $idle (ulimit -n $(ulimit -n), hard $(ulimit -Hn))"
   for server in "${selected[@]}"; do
     [ -n "${skip[$server]+x}" ] && echo "- $server skipped: ${skip[$server]}"
   done
