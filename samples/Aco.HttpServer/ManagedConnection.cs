@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Aco.Scheduling;
 
 namespace Aco.HttpServer;
 
@@ -31,6 +32,13 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
     /// <summary>After a closing response, the most bytes read and dropped while waiting for the client's end.</summary>
     private const int MaxLingerBytes = 64 * 1024;
 
+    /// <summary>
+    /// Receives in a row that complete at once (bytes were waiting) before the coroutine yields its scheduler: a
+    /// client that always has more bytes waiting would otherwise keep the scheduler to itself. A client that waits
+    /// for each answer never reaches 2 (its zero-byte receive suspends), so only pipelining clients yield.
+    /// </summary>
+    private const int ReceivesPerTurn = 2;
+
     private ConnectionPhase _phase;
     private long _deadline = long.MaxValue; // a TimeProvider timestamp; the sweep acts after it
     private bool _timedOut;
@@ -39,6 +47,7 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
     private int _end;
     private byte[]? _sendBuffer;
     private int _sendLength;
+    private int _receivesInARow; // receives that completed without suspending, since the last suspension
 
     /// <summary>Where the connection is in its <see cref="ConnectionSet"/>.</summary>
     public int IndexInSet { get; set; }
@@ -52,8 +61,12 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
             while (!set.Draining)
             {
                 ReturnReceiveBuffer();
+                if (TurnIsUp())
+                {
+                    await AcoScheduler.Yield();
+                }
                 Enter(ConnectionPhase.Idle, context.Now + context.IdleTimeoutTicks);
-                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None); // bytes are there, or the end is
+                await Receive(Memory<byte>.Empty); // bytes are there, or the end is
                 if (!await ServeRequestsAsync())
                 {
                     break;
@@ -125,8 +138,12 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
         while (true)
         {
             MakeRoomToReceive();
+            if (TurnIsUp())
+            {
+                await AcoScheduler.Yield();
+            }
             Enter(ConnectionPhase.ReadingHead, headDeadline);
-            var received = await socket.ReceiveAsync(_receiveBuffer.AsMemory(_end), SocketFlags.None);
+            var received = await Receive(_receiveBuffer.AsMemory(_end));
             if (received == 0)
             {
                 // The client's end, or the receiving side shut down by the sweep or the stop.
@@ -210,11 +227,16 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
             return true;
         }
         await FlushAsync(); // answers to earlier requests leave before this body is waited for
-        Enter(ConnectionPhase.ReadingBody, context.Now + context.IdleTimeoutTicks);
+        var deadline = context.Now + context.IdleTimeoutTicks;
         while (remaining > 0)
         {
+            if (TurnIsUp())
+            {
+                await AcoScheduler.Yield();
+            }
+            Enter(ConnectionPhase.ReadingBody, deadline);
             _start = _end = 0; // everything buffered is consumed
-            var received = await socket.ReceiveAsync(_receiveBuffer.AsMemory(), SocketFlags.None);
+            var received = await Receive(_receiveBuffer.AsMemory());
             if (received == 0)
             {
                 if (_timedOut)
@@ -277,7 +299,11 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
         var discarded = 0;
         while (discarded < MaxLingerBytes)
         {
-            var received = await socket.ReceiveAsync(_receiveBuffer.AsMemory(), SocketFlags.None);
+            if (TurnIsUp())
+            {
+                await AcoScheduler.Yield();
+            }
+            var received = await Receive(_receiveBuffer.AsMemory());
             if (received == 0)
             {
                 return;
@@ -290,6 +316,24 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
 
     private bool HasCompleteHeadBuffered() =>
         HttpRequestParser.TryParse(Buffered, context.MaxHeadBytes, context.MaxBodyBytes, out _, out _) != HeadParseResult.Incomplete;
+
+    /// <summary>True when the coroutine has had its turn (see <see cref="ReceivesPerTurn"/>) and should yield first.</summary>
+    private bool TurnIsUp()
+    {
+        if (_receivesInARow < ReceivesPerTurn)
+        {
+            return false;
+        }
+        _receivesInARow = 0;
+        return true;
+    }
+
+    private ValueTask<int> Receive(Memory<byte> buffer)
+    {
+        var receive = socket.ReceiveAsync(buffer, SocketFlags.None);
+        _receivesInARow = receive.IsCompleted ? _receivesInARow + 1 : 0;
+        return receive;
+    }
 
     private void Enter(ConnectionPhase phase, long deadline)
     {
