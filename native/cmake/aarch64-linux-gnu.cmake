@@ -1,6 +1,6 @@
 # Cross build for 64-bit ARM Linux with Debian's gcc-aarch64-linux-gnu; the
 # tests run under qemu-aarch64 (qemu-user):
-#   cmake -S native -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=native/cmake/aarch64-linux-gnu.cmake
+#   cmake -S native -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
 #   cmake --build build/aarch64 && ctest --test-dir build/aarch64
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

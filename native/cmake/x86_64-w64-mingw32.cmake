@@ -1,6 +1,6 @@
 # Cross build for 64-bit Windows with Debian's mingw-w64 (gcc-mingw-w64-x86-64);
 # the tests and the bench run under Wine (wine64):
-#   cmake -S native -B build/win-x64 -DCMAKE_TOOLCHAIN_FILE=native/cmake/x86_64-w64-mingw32.cmake
+#   cmake -S native -B build/win-x64 -DCMAKE_TOOLCHAIN_FILE=cmake/x86_64-w64-mingw32.cmake
 #   cmake --build build/win-x64 && ctest --test-dir build/win-x64
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
