@@ -200,6 +200,11 @@ ACO_EXPORT extern void aco_save_fpucw_mxcsr(void* p) __asm__("aco_save_fpucw_mxc
 ACO_EXPORT extern void aco_funcp_protector_asm(void) __asm__("aco_funcp_protector_asm");
 ACO_EXPORT extern void aco_funcp_protector(void);
 
+/* Sizes the core applies (beyond libaco, which has the same values inline). */
+#define ACO_SHARE_STACK_DEFAULT_SIZE ((size_t)2 * 1024 * 1024) /* a share stack asked for with 0 */
+#define ACO_SHARE_STACK_MIN_SIZE ((size_t)4096)                /* a smaller one is made this size */
+#define ACO_SAVE_STACK_DEFAULT_SIZE ((size_t)64)               /* an initial save stack asked for with 0 */
+
 /* = aco_share_stack_new2(sz, 1). */
 ACO_EXPORT extern aco_share_stack_t* aco_share_stack_new(size_t sz);
 

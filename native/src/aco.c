@@ -27,10 +27,6 @@
 int aco_on_valgrind;
 #endif
 
-#define ACO_DEFAULT_SHARE_STACK_SIZE ((size_t)2 * 1024 * 1024)
-#define ACO_MIN_SHARE_STACK_SIZE ((size_t)4096)
-#define ACO_DEFAULT_SAVE_STACK_SIZE ((size_t)64)
-
 /* ---- per-thread state ---------------------------------------------------- */
 
 typedef struct {
@@ -128,8 +124,8 @@ void aco_funcp_protector(void) {
 aco_share_stack_t* aco_share_stack_new(size_t sz) { return aco_share_stack_new2(sz, 1); }
 
 aco_share_stack_t* aco_share_stack_new2(size_t sz, char guard_page_enabled) {
-    if (sz == 0) sz = ACO_DEFAULT_SHARE_STACK_SIZE;
-    if (sz < ACO_MIN_SHARE_STACK_SIZE) sz = ACO_MIN_SHARE_STACK_SIZE;
+    if (sz == 0) sz = ACO_SHARE_STACK_DEFAULT_SIZE;
+    if (sz < ACO_SHARE_STACK_MIN_SIZE) sz = ACO_SHARE_STACK_MIN_SIZE;
 
     aco_share_stack_t* p = calloc(1, sizeof(*p));
     aco_assertalloc_ptr(p);
@@ -239,7 +235,7 @@ static aco_t* aco_create_internal(aco_t* main_co, aco_share_stack_t* share_stack
     }
     aco_assertptr(share_stack);
     aco_assertptr((void*)fp);
-    if (save_stack_sz == 0) save_stack_sz = ACO_DEFAULT_SAVE_STACK_SIZE;
+    if (save_stack_sz == 0) save_stack_sz = ACO_SAVE_STACK_DEFAULT_SIZE;
     aco_assert(save_stack_sz <= SIZE_MAX - sizeof(aco_t) - prefix_bytes - 16);
 
     char* block = aco_block_take(prefix_bytes + sizeof(aco_t) + aco_inline_bytes(save_stack_sz));

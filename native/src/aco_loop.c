@@ -1,34 +1,37 @@
 /*
- * aco_loop.c - the native run loop and the bridge calls coroutines make.
+ * aco_loop.c - the run loop: its ready queue, its turns, admission, the
+ * clock and timers, cancellation (see aco_loop.h). The poller lives in
+ * aco_poller_*.c, the coroutine side of requests in aco_bridge.c.
  *
  * A task's control block (aco_task_t) sits right before its aco_t, in the
- * same allocation (aco_create_with_prefix): one malloc per coroutine, and a
- * bridge call finds its block from aco_gtls_co by a constant offset.
+ * same allocation (aco_create_with_prefix): one block per coroutine, and a
+ * bridge call finds its control block from aco_gtls_co at a constant offset.
  */
 #define _GNU_SOURCE
-#define ACO_BRIDGE_NO_INLINE /* this file defines the exported functions */
 #include "aco_loop.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aco_bridge.h"
+#include "aco_loop_internal.h"
 
-_Static_assert(sizeof(aco_task_t) == 56, "aco_task_t is part of the per-coroutine memory budget");
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <time.h>
+#endif
 
-struct aco_loop {
-    aco_loop_stats_t stats;
-    aco_t* main_co;
-    aco_task_t* head;
-    aco_task_t* tail;
-    aco_share_stack_t** stacks;
-    int64_t* stack_load;
-    size_t stack_count;
-};
+#if UINTPTR_MAX > 0xffffffffu
+_Static_assert(sizeof(aco_task_t) == 64, "aco_task_t is one cache line: part of the per-coroutine memory budget");
+#endif
+_Static_assert(offsetof(aco_task_t, out_len) == offsetof(aco_task_t, timer_slot),
+               "timer_slot shares out_len's place (a CALL never waits for a timer)");
 
-static inline aco_t* task_co(aco_task_t* t) { return (aco_t*)((char*)t + sizeof(aco_task_t)); }
+__thread aco_loop_t* aco_loop_running ACO_TLS_MODEL;
 
-aco_t* aco_task_co(aco_task_t* task) { return task_co(task); }
+const aco_loop_stats_t* aco_loop_stats(const aco_loop_t* loop) { return &loop->stats; }
 
 /* ---- the ready queue (intrusive FIFO) -------------------------------------- */
 
@@ -60,6 +63,66 @@ static inline aco_task_t* pop_front(aco_loop_t* loop) {
     return t;
 }
 
+void aco_loop_answer(aco_loop_t* loop, aco_task_t* t, uint8_t status) {
+    t->status = status;
+    push_back(loop, t);
+}
+
+void aco_loop_answer_error(aco_loop_t* loop, aco_task_t* t, int err) {
+    t->value = err;
+    aco_loop_answer(loop, t, ACO_BRIDGE_ERROR);
+}
+
+/* ---- the clock -------------------------------------------------------------- */
+
+int64_t aco_loop_clock_now(void) {
+#ifdef _WIN32
+    LARGE_INTEGER now;
+    QueryPerformanceCounter(&now);
+    return now.QuadPart;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+#endif
+}
+
+int64_t aco_loop_clock_frequency(void) {
+#ifdef _WIN32
+    LARGE_INTEGER frequency;
+    QueryPerformanceFrequency(&frequency);
+    return frequency.QuadPart;
+#else
+    return 1000000000;
+#endif
+}
+
+void aco_loop_use_external_clock(aco_loop_t* loop, int64_t frequency) {
+    aco_assert(frequency > 0);
+    loop->external_clock = 1;
+    loop->frequency = frequency;
+}
+
+void aco_loop_set_time(aco_loop_t* loop, int64_t now) { loop->now = now; }
+
+/* The time now: read from the system clock, or as last set (external). */
+static inline int64_t clock_read(aco_loop_t* loop) {
+    if (!loop->external_clock) loop->now = aco_loop_clock_now();
+    return loop->now;
+}
+
+uint32_t aco_loop_now_ms(const aco_loop_t* loop) {
+    int64_t f = loop->frequency;
+    return (uint32_t)(loop->now / f * 1000 + loop->now % f * 1000 / f);
+}
+
+/* now + ms on the loop's clock, saturating at ACO_LOOP_NEVER - 1 (still a deadline). */
+static int64_t deadline_after(const aco_loop_t* loop, int64_t now, int64_t ms) {
+    int64_t f = loop->frequency;
+    int64_t ticks = ms <= INT64_MAX / f ? ms * f / 1000 : INT64_MAX;
+    return ticks < ACO_LOOP_NEVER - 1 - now ? now + ticks : ACO_LOOP_NEVER - 1;
+}
+
 /* ---- the loop ---------------------------------------------------------------- */
 
 aco_loop_t* aco_loop_new(aco_t* main_co) {
@@ -68,6 +131,15 @@ aco_loop_t* aco_loop_new(aco_t* main_co) {
     aco_loop_t* loop = calloc(1, sizeof(*loop));
     aco_assertalloc_ptr(loop);
     loop->main_co = main_co;
+    loop->frequency = aco_loop_clock_frequency();
+    loop->now = aco_loop_clock_now();
+    loop->stats.earliest_due = ACO_LOOP_NEVER;
+    int err = aco_poller_init(loop);
+    if (err != 0) {
+        free(loop);
+        errno = err;
+        return NULL;
+    }
     return loop;
 }
 
@@ -76,12 +148,12 @@ void aco_loop_add_stack(aco_loop_t* loop, aco_share_stack_t* stack) {
     size_t n = loop->stack_count + 1;
     aco_share_stack_t** stacks = realloc(loop->stacks, n * sizeof(*stacks));
     aco_assertalloc_ptr(stacks);
+    loop->stacks = stacks;
     int64_t* load = realloc(loop->stack_load, n * sizeof(*load));
     aco_assertalloc_ptr(load);
+    loop->stack_load = load;
     stacks[n - 1] = stack;
     load[n - 1] = 0;
-    loop->stacks = stacks;
-    loop->stack_load = load;
     loop->stack_count = n;
 }
 
@@ -95,6 +167,7 @@ aco_task_t* aco_loop_spawn(aco_loop_t* loop, aco_cofuncp_t fp, void* arg, int64_
                                        sizeof(aco_task_t));
     aco_task_t* t = aco_get_prefix(co);
     t->id = id;
+    t->born_ms = t->since_ms = aco_loop_now_ms(loop);
     loop->stack_load[best]++;
     loop->stats.live++;
     push_back(loop, t);
@@ -102,7 +175,7 @@ aco_task_t* aco_loop_spawn(aco_loop_t* loop, aco_cofuncp_t fp, void* arg, int64_
 }
 
 static void release_task(aco_loop_t* loop, aco_task_t* t) {
-    aco_t* co = task_co(t);
+    aco_t* co = aco_task_co(t);
     for (size_t i = 0; i < loop->stack_count; i++)
         if (loop->stacks[i] == co->share_stack) {
             loop->stack_load[i]--;
@@ -113,56 +186,257 @@ static void release_task(aco_loop_t* loop, aco_task_t* t) {
     aco_destroy(co); /* frees the control block too */
 }
 
+static inline int is_io_wait(uint8_t op) {
+    return op == ACO_OP_WAIT_READ || op == ACO_OP_WAIT_WRITE || op == ACO_OP_WAIT_ANY;
+}
+
+/* Whether t waits in the loop itself: asleep in the heap, or on a descriptor. */
+static inline int waits_here(const aco_task_t* t) {
+    return t->state == ACO_TASK_WAITING &&
+           ((t->op == ACO_OP_SLEEP && t->timer_slot != 0) || is_io_wait(t->op));
+}
+
+static void publish_earliest(aco_loop_t* loop) {
+    loop->stats.earliest_due = aco_timer_heap_earliest(&loop->timers);
+}
+
+void aco_loop_end_io_wait(aco_loop_t* loop, aco_task_t* t, uint8_t status) {
+    if (t->timer_slot != 0) aco_timer_heap_remove(&loop->timers, t);
+    loop->stats.waiting_io--;
+    aco_loop_answer(loop, t, status);
+}
+
+/* Ends a wait that the loop serves, before its time: answered `status`. */
+static void end_wait_here(aco_loop_t* loop, aco_task_t* t, uint8_t status) {
+    if (t->op == ACO_OP_SLEEP) {
+        aco_timer_heap_remove(&loop->timers, t);
+        loop->stats.sleeping--;
+        aco_loop_answer(loop, t, status);
+    } else {
+        aco_poller_unpark(loop, t);
+        aco_loop_end_io_wait(loop, t, status);
+    }
+}
+
 void aco_loop_destroy_task(aco_loop_t* loop, aco_task_t* task) {
-    aco_assert(task->state != ACO_TASK_READY && task->state != ACO_TASK_RUNNING);
+    aco_assert(task->state != ACO_TASK_READY && task->state != ACO_TASK_RUNNING && !waits_here(task));
     release_task(loop, task);
 }
 
-void aco_loop_destroy(aco_loop_t* loop) {
+void aco_loop_destroy_tasks(aco_loop_t* loop) {
+    aco_loop_cancel_all(loop); /* every task is on the ready queue now */
     while (loop->head != NULL) release_task(loop, pop_front(loop));
+}
+
+void aco_loop_destroy(aco_loop_t* loop) {
+    aco_loop_destroy_tasks(loop);
+    aco_timer_heap_free(&loop->timers);
+    aco_poller_close(loop);
     free(loop->stacks);
     free(loop->stack_load);
     free(loop);
 }
 
+/* ---- serving what the loop serves itself ---------------------------------- */
+
+/* The deadline counts from now, read after the request was made (the turn's
+ * start would be earlier, and the sleep would end early by that much). */
+static void serve_sleep(aco_loop_t* loop, aco_task_t* t) {
+    if (t->cancel) {
+        aco_loop_answer(loop, t, ACO_BRIDGE_CANCELLED);
+    } else if (t->value <= 0) {
+        aco_loop_answer(loop, t, ACO_BRIDGE_OK);
+    } else {
+        t->state = ACO_TASK_WAITING;
+        loop->stats.sleeping++;
+        aco_timer_heap_add(&loop->timers, t, deadline_after(loop, clock_read(loop), t->value));
+        publish_earliest(loop);
+    }
+}
+
+void aco_loop_sleep_until(aco_loop_t* loop, aco_task_t* task, int64_t due) {
+    aco_assert(task->op == ACO_OP_SLEEP && task->state == ACO_TASK_WAITING && task->timer_slot == 0);
+    loop->stats.sleeping++;
+    aco_timer_heap_add(&loop->timers, task, due);
+    publish_earliest(loop);
+}
+
+static void serve_io_wait(aco_loop_t* loop, aco_task_t* t, int64_t now) {
+    if (t->cancel) {
+        aco_loop_answer(loop, t, ACO_BRIDGE_CANCELLED);
+        return;
+    }
+    int64_t deadline = t->value;
+    if (deadline <= now) {
+        aco_loop_answer(loop, t, ACO_BRIDGE_TIMEOUT);
+        return;
+    }
+    t->state = ACO_TASK_WAITING;
+    t->timer_slot = 0;
+    if (!aco_poller_park(loop, t)) return; /* answered at once */
+    loop->stats.waiting_io++;
+    if (deadline != ACO_LOOP_NEVER) {
+        aco_timer_heap_add(&loop->timers, t, deadline);
+        publish_earliest(loop);
+    }
+}
+
+/* ---- a turn ------------------------------------------------------------------- */
+
+static inline size_t quota(const aco_loop_t* loop, size_t limit, size_t floor) {
+    size_t ready = (size_t)loop->stats.ready;
+    return ready < limit && limit - ready > floor ? limit - ready : floor;
+}
+
+size_t aco_loop_admit(aco_loop_t* loop, size_t limit, size_t floor) {
+    size_t moved = 0;
+    if (loop->timers.count != 0) {
+        int64_t now = clock_read(loop);
+        for (size_t q = quota(loop, limit, floor); q > 0; q--) {
+            aco_task_t* t = aco_timer_heap_take_due(&loop->timers, now);
+            if (t == NULL) break;
+            if (t->op == ACO_OP_SLEEP) {
+                loop->stats.sleeping--;
+                aco_loop_answer(loop, t, ACO_BRIDGE_OK);
+            } else {
+                aco_poller_unpark(loop, t);
+                loop->stats.waiting_io--;
+                aco_loop_answer(loop, t, ACO_BRIDGE_TIMEOUT);
+            }
+            moved++;
+        }
+        publish_earliest(loop);
+    }
+    moved += aco_poller_admit(loop, quota(loop, limit, floor));
+    return moved;
+}
+
 size_t aco_loop_run(aco_loop_t* loop, size_t budget, aco_task_t** batch, size_t capacity) {
     size_t n = 0;
+    int64_t now = clock_read(loop);
+    uint32_t now_ms = aco_loop_now_ms(loop);
+    aco_loop_running = loop;
     while (n < capacity && budget > 0 && loop->head != NULL) {
         budget--;
         aco_task_t* t = pop_front(loop);
-        aco_t* co = task_co(t);
+        aco_t* co = aco_task_co(t);
         t->state = ACO_TASK_RUNNING;
         t->op = ACO_OP_NONE;
         aco_resume(co);
         loop->stats.resumes++;
-        if (t->op == ACO_OP_YIELD) {
+        uint8_t op = t->op;
+        /* Ended by aco_exit() or by returning (return-means-exit): a result of 0. */
+        if (co->is_end && op != ACO_OP_FINISH && op != ACO_OP_FAIL && op != ACO_OP_CANCELLED) {
+            op = t->op = ACO_OP_FINISH;
+            t->value = 0;
+        }
+        loop->stats.requests[op & 15]++;
+        if (op == ACO_OP_YIELD) {
             t->status = t->cancel ? ACO_BRIDGE_CANCELLED : ACO_BRIDGE_OK;
             push_back(loop, t);
             continue;
         }
-        /* Ended by aco_exit() or by returning (return-means-exit): a result of 0. */
-        if (co->is_end && t->op < ACO_OP_FINISH) {
-            t->op = ACO_OP_FINISH;
-            t->value = 0;
+        t->since_ms = now_ms;
+        if (co->is_end) {
+            if (t->id == 0 && op != ACO_OP_FAIL) { /* nobody awaits it, nothing to report */
+                if (op == ACO_OP_FINISH)
+                    loop->stats.finished++;
+                else
+                    loop->stats.cancelled++;
+                release_task(loop, t);
+                continue;
+            }
+        } else if (op == ACO_OP_SLEEP) {
+            t->timer_slot = 0; /* out_len's place: whatever a CALL left there */
+            if (!loop->external_clock) {
+                serve_sleep(loop, t);
+                continue;
+            }
+        } else if (is_io_wait(op)) {
+            serve_io_wait(loop, t, now);
+            continue;
         }
         t->state = ACO_TASK_WAITING;
         batch[n++] = t;
     }
+    aco_loop_running = NULL;
     return n;
 }
 
 void aco_loop_ready(aco_loop_t* loop, aco_task_t* task) {
-    aco_assert(task->state == ACO_TASK_WAITING && !task_co(task)->is_end);
+    aco_assert(task->state == ACO_TASK_WAITING && !aco_task_co(task)->is_end && !waits_here(task));
     push_back(loop, task);
 }
 
 void aco_loop_ready_front(aco_loop_t* loop, aco_task_t* task) {
-    aco_assert(task->state == ACO_TASK_WAITING && !task_co(task)->is_end);
+    aco_assert(task->state == ACO_TASK_WAITING && !aco_task_co(task)->is_end && !waits_here(task));
     push_front(loop, task);
 }
 
+int aco_loop_cancel(aco_loop_t* loop, aco_task_t* task) {
+    task->cancel = 1;
+    if (!waits_here(task)) return 0;
+    end_wait_here(loop, task, ACO_BRIDGE_CANCELLED);
+    publish_earliest(loop);
+    return 1;
+}
+
+size_t aco_loop_cancel_all(aco_loop_t* loop) {
+    for (aco_task_t* t = loop->head; t != NULL; t = t->next) t->cancel = 1;
+    aco_task_t* batch[64];
+    size_t got;
+    size_t n = 0;
+    while ((got = aco_poller_list(loop, batch, 64)) > 0)
+        for (size_t i = 0; i < got; i++, n++) {
+            batch[i]->cancel = 1;
+            end_wait_here(loop, batch[i], ACO_BRIDGE_CANCELLED);
+        }
+    aco_task_t* t;
+    while ((t = aco_timer_heap_take_any(&loop->timers)) != NULL) {
+        t->cancel = 1;
+        loop->stats.sleeping--;
+        aco_loop_answer(loop, t, ACO_BRIDGE_CANCELLED);
+        n++;
+    }
+    publish_earliest(loop);
+    return n;
+}
+
+/* ---- idle and wake-up ------------------------------------------------------------ */
+
+int aco_loop_wait(aco_loop_t* loop, int64_t timeout_ns) {
+    if (!loop->external_clock && loop->timers.count != 0) {
+        /* The earliest deadline bounds the wait (rounded up: never early); one
+         * already due does not wait at all. */
+        int64_t now = clock_read(loop);
+        int64_t due = aco_timer_heap_earliest(&loop->timers);
+        int64_t left = due <= now ? 0 : due - now;
+        int64_t f = loop->frequency;
+        int64_t left_ns = left / f >= INT64_MAX / 1000000000 - 1
+                              ? INT64_MAX
+                              : left / f * 1000000000 + (left % f * 1000000000 + f - 1) / f;
+        if (timeout_ns < 0 || left_ns < timeout_ns) timeout_ns = left_ns;
+    }
+    return aco_poller_wait(loop, timeout_ns);
+}
+
+void aco_loop_wake(aco_loop_t* loop) { aco_poller_wake(loop); }
+
+/* ---- looking inside -------------------------------------------------------------- */
+
+aco_task_t* aco_loop_first_ready(aco_loop_t* loop) { return loop->head; }
+
+size_t aco_loop_list_waiting(aco_loop_t* loop, aco_task_t** out, size_t capacity) {
+    size_t n = 0;
+    for (size_t i = 0; i < loop->timers.count && n < capacity; i++) {
+        aco_task_t* t = aco_timer_heap_at(&loop->timers, i);
+        if (t != NULL && t->op == ACO_OP_SLEEP) out[n++] = t; /* descriptor waits: the poller's */
+    }
+    return n + aco_poller_list(loop, out + n, capacity - n);
+}
+
 void* aco_task_resolve(aco_task_t* task, const void* p, size_t len) {
-    aco_t* co = task_co(task);
+    aco_t* co = aco_task_co(task);
     aco_share_stack_t* s = co->share_stack;
     uintptr_t sp = (uintptr_t)co->reg[ACO_REG_IDX_SP];
     uintptr_t top = (uintptr_t)s->align_retptr;
@@ -170,128 +444,4 @@ void* aco_task_resolve(aco_task_t* task, const void* p, size_t len) {
     if (s->owner == co || a < sp || a + len > top) return (void*)p;
     /* Saved away: the save stack holds [sp, top) as it was, from its start. */
     return (char*)co->save_stack.ptr + (a - sp);
-}
-
-const aco_loop_stats_t* aco_loop_stats(const aco_loop_t* loop) { return &loop->stats; }
-
-int64_t aco_loop_live(const aco_loop_t* loop) { return loop->stats.live; }
-int64_t aco_loop_ready_count(const aco_loop_t* loop) { return loop->stats.ready; }
-int64_t aco_loop_resumes(const aco_loop_t* loop) { return loop->stats.resumes; }
-aco_task_t* aco_loop_first_ready(aco_loop_t* loop) { return loop->head; }
-
-/* ---- the bridge: coroutine side --------------------------------------------- */
-
-/* The running coroutine's control block, or NULL when it was not spawned by a loop. */
-static inline aco_task_t* current_task(void) {
-    aco_t* co = aco_gtls_co;
-    if (co == NULL || co->main_co == NULL || co->prefix_bytes != sizeof(aco_task_t)) return NULL;
-    return (aco_task_t*)((char*)co - sizeof(aco_task_t));
-}
-
-/* Writes the request, yields, and returns the scheduler's answer. */
-static inline int request(aco_task_t* t, uint8_t op) {
-    t->op = op;
-    t->status = ACO_BRIDGE_OK;
-    aco_yield1(task_co(t));
-    return t->status;
-}
-
-int aco_bridge_yield(void) {
-    aco_task_t* t = current_task();
-    return t == NULL ? ACO_BRIDGE_NOT_SCHEDULED : request(t, ACO_OP_YIELD);
-}
-
-int aco_bridge_yield_value(int64_t value) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->value = value;
-    return request(t, ACO_OP_YIELD_VALUE);
-}
-
-int aco_bridge_sleep_ms(int64_t milliseconds) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->value = milliseconds < 0 ? 0 : milliseconds;
-    return request(t, ACO_OP_SLEEP);
-}
-
-int aco_bridge_call(int32_t handler_id, const void* input, uint32_t input_len, void* output,
-                    uint32_t output_capacity, uint32_t* output_len) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->code = handler_id;
-    t->in = input;
-    t->in_len = input == NULL ? 0 : input_len;
-    t->out = output;
-    t->out_len = output == NULL ? 0 : output_capacity;
-    int status = request(t, ACO_OP_CALL);
-    if (output_len != NULL) *output_len = status == ACO_BRIDGE_OK ? t->out_len : 0;
-    return status;
-}
-
-int aco_bridge_send(int32_t channel_id, int64_t value) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->code = channel_id;
-    t->value = value;
-    return request(t, ACO_OP_SEND);
-}
-
-int aco_bridge_receive(int32_t channel_id, int64_t* value) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->code = channel_id;
-    int status = request(t, ACO_OP_RECEIVE);
-    if (value != NULL) *value = status == ACO_BRIDGE_OK ? t->value : 0;
-    return status;
-}
-
-int aco_bridge_await(int64_t operation_id, int64_t* value) {
-    aco_task_t* t = current_task();
-    if (t == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
-    t->value = operation_id;
-    int status = request(t, ACO_OP_AWAIT);
-    if (value != NULL) *value = status == ACO_BRIDGE_OK ? t->value : 0;
-    return status;
-}
-
-int aco_bridge_is_cancelled(void) {
-    aco_task_t* t = current_task();
-    return t != NULL && t->cancel;
-}
-
-__attribute__((noreturn)) static void end_with(aco_task_t* t, uint8_t op) {
-    t->op = op;
-    aco_exit1(task_co(t));
-    __builtin_unreachable();
-}
-
-void aco_bridge_finish(int64_t result) {
-    aco_task_t* t = current_task();
-    if (t == NULL) aco_exit_fn();
-    t->value = result;
-    end_with(t, ACO_OP_FINISH);
-}
-
-void aco_bridge_fail(int32_t code, const char* message) {
-    aco_task_t* t = current_task();
-    if (t == NULL) aco_exit_fn();
-    /* The message may be on this coroutine's stack, which another coroutine
-     * may overwrite before .NET reads it: keep a copy (freed with the task). */
-    size_t len = message == NULL ? 0 : strnlen(message, 4096);
-    char* copy = malloc(len + 1);
-    if (copy != NULL) {
-        memcpy(copy, message == NULL ? "" : message, len);
-        copy[len] = 0;
-    }
-    t->code = code;
-    t->in = copy;
-    t->in_len = copy == NULL ? 0 : (uint32_t)len;
-    end_with(t, ACO_OP_FAIL);
-}
-
-void aco_bridge_exit_cancelled(void) {
-    aco_task_t* t = current_task();
-    if (t == NULL) aco_exit_fn();
-    end_with(t, ACO_OP_CANCELLED);
 }

@@ -1,6 +1,8 @@
 /* The run loop and the bridge, driven by a small scheduler written in C:
- * plain yields stay inside the loop, every other request comes back in a
- * batch, answers reach the coroutine, and buffers on a saved stack resolve. */
+ * plain yields stay inside the loop, requests the loop does not serve come
+ * back in a batch, answers reach the coroutine, and buffers on a saved stack
+ * resolve. The loop runs on an external clock here, so that sleeps come back
+ * in the batch too (test_loop_timers covers the loop's own clock). */
 #include "aco_bridge.h"
 #include "aco_loop.h"
 #include "aco_test.h"
@@ -90,6 +92,9 @@ int main(void) {
     aco_thread_init(NULL);
     aco_t* main_co = aco_create(NULL, NULL, 0, NULL, NULL);
     aco_loop_t* loop = aco_loop_new(main_co);
+    CHECK(loop != NULL);
+    aco_loop_use_external_clock(loop, 1000);
+    const aco_loop_stats_t* stats = aco_loop_stats(loop);
     aco_share_stack_t* s = aco_share_stack_new(64 * 1024);
     aco_loop_add_stack(loop, s); /* one stack: every switch copies */
     aco_task_t* batch[8];
@@ -98,7 +103,7 @@ int main(void) {
     aco_loop_spawn(loop, yielder, (void*)(intptr_t)'a', 1, 0);
     aco_loop_spawn(loop, yielder, (void*)(intptr_t)'b', 2, 0);
     aco_loop_spawn(loop, yielder, (void*)(intptr_t)'c', 3, 0);
-    CHECK_EQ(aco_loop_live(loop), 3);
+    CHECK_EQ(stats->live, 3);
     size_t n = aco_loop_run(loop, 1000, batch, 8);
     CHECK_EQ(n, 3); /* only the three finishes */
     trace[trace_len] = 0;
@@ -108,12 +113,12 @@ int main(void) {
         CHECK_EQ(batch[i]->value, batch[i]->id == 1 ? 'a' : batch[i]->id == 2 ? 'b' : 'c');
         aco_loop_destroy_task(loop, batch[i]);
     }
-    CHECK_EQ(aco_loop_live(loop), 0);
+    CHECK_EQ(stats->live, 0);
 
     /* The budget bounds one turn; the ready queue keeps the rest. */
     aco_task_t* f = aco_loop_spawn(loop, forever, NULL, 9, 0);
     CHECK_EQ(aco_loop_run(loop, 10, batch, 8), 0);
-    CHECK_EQ(aco_loop_ready_count(loop), 1);
+    CHECK_EQ(stats->ready, 1);
 
     /* Every kind of request, answered; the yielder shares the stack so the
      * requester's buffers are saved away while it waits. */
@@ -155,8 +160,24 @@ int main(void) {
     CHECK(batch[0] == e && e->op == ACO_OP_FINISH && e->value == 0);
     aco_loop_destroy_task(loop, e);
 
+    /* A detached coroutine (id 0) that ends is destroyed by the loop itself. */
+    aco_loop_spawn(loop, plain_exit, NULL, 0, 0);
+    CHECK_EQ(aco_loop_run(loop, 2, batch, 8), 0);
+    CHECK_EQ(stats->finished, 1);
+    CHECK_EQ(stats->live, 1); /* f */
+
+    /* The task of a coroutine, and back. */
+    CHECK(aco_task_co(f) == (aco_t*)(f + 1));
+    CHECK(aco_task_of(aco_task_co(f)) == f);
+    CHECK(aco_task_of(main_co) == NULL);
+
     /* Bridge calls outside the loop say so instead of crashing. */
     CHECK_EQ(aco_bridge_yield(), ACO_BRIDGE_NOT_SCHEDULED);
+    CHECK_EQ(aco_bridge_sleep_ms(1), ACO_BRIDGE_NOT_SCHEDULED);
+    size_t got = 7;
+    char buf[4];
+    CHECK_EQ(aco_bridge_read(0, buf, sizeof buf, 0, &got), ACO_BRIDGE_NOT_SCHEDULED);
+    CHECK_EQ(got, 0);
     CHECK(!aco_bridge_is_cancelled());
 
     (void)f; /* still ready: destroyed with the loop */
