@@ -126,7 +126,7 @@ internal static class LivenessRunner
         await host.StopAsync().ConfigureAwait(false);
         var elapsed = watch.Elapsed;
         var allEnded = handles.All(h => h.Completion.IsCanceled);
-        var destroyed = pool.Schedulers.Sum(s => s.DestroyedAtStop);
+        var destroyed = pool.Schedulers.Sum(s => s.Counters.DestroyedAtStop);
         var countersZero = (before with { CopiedBytes = 0 }) == (AcoNativeCounters.Read() with { CopiedBytes = 0 });
         Console.WriteLine($"host stop: {count:N0} coroutines spawned with stoppingToken, stopped in {elapsed.TotalMilliseconds:F0} ms, every handle cancelled: {allEnded}, destroyed at the deadline: {destroyed}, native counters back to zero: {countersZero}");
         return allEnded && destroyed == 0 && countersZero;

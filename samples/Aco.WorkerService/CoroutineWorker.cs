@@ -25,7 +25,7 @@ public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettin
         var pending = _held.Count(h => !h.Completion.IsCompleted);
         var counters = AcoNativeCounters.Read();
         return $"hold: {_held.Length:N0} coroutines, {cancelled:N0} ended cancelled, {pending:N0} still pending, " +
-            $"destroyed at the deadline {pool.Schedulers.Sum(s => s.DestroyedAtStop):N0}, native coroutines alive {counters.LiveCoroutines:N0}";
+            $"destroyed at the deadline {pool.Schedulers.Sum(s => s.Counters.DestroyedAtStop):N0}, native coroutines alive {counters.LiveCoroutines:N0}";
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

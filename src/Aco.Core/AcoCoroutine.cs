@@ -21,8 +21,26 @@ public sealed unsafe class AcoCoroutine : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>The largest initial save-stack size that may be asked for: 64 MiB.</summary>
     public const long MaxSaveStackSize = 64L << 20;
 
-    /// <summary>The smallest initial save-stack size that may be asked for (besides 0, meaning 64).</summary>
+    /// <summary>The smallest initial save-stack size that may be asked for (besides 0, meaning <see cref="DefaultSaveStackSize"/>).</summary>
     public const long MinSaveStackSize = 16;
+
+    /// <summary>The initial save-stack size that 0 stands for: 64 bytes.</summary>
+    public const long DefaultSaveStackSize = 64;
+
+    /// <summary>Whether <paramref name="size"/> may be asked for as an initial save stack: 0, or <see cref="MinSaveStackSize"/> to <see cref="MaxSaveStackSize"/>.</summary>
+    public static bool IsValidSaveStackSize(long size) => size == 0 || (size >= MinSaveStackSize && size <= MaxSaveStackSize);
+
+    /// <summary>What <see cref="IsValidSaveStackSize"/> accepts, in words.</summary>
+    internal const string SaveStackSizeRule = "0 (meaning 64 bytes) or between 16 bytes and 64 MiB";
+
+    /// <summary>Throws the one message for a size <see cref="IsValidSaveStackSize"/> refuses.</summary>
+    internal static void ThrowIfInvalidSaveStackSize(long size, string paramName)
+    {
+        if (!IsValidSaveStackSize(size))
+        {
+            throw new ArgumentOutOfRangeException(paramName, size, $"An initial save stack's size must be {SaveStackSizeRule}; it grows on demand.");
+        }
+    }
 
     private readonly AcoShareStack? _stack;
 
@@ -42,11 +60,7 @@ public sealed unsafe class AcoCoroutine : SafeHandleZeroOrMinusOneIsInvalid
         {
             throw new ArgumentException("The entry point is empty; create it with AcoEntryPoint.FromExport or FromPointer.", nameof(entry));
         }
-        if (saveStackSize != 0 && (saveStackSize < MinSaveStackSize || saveStackSize > MaxSaveStackSize))
-        {
-            throw new ArgumentOutOfRangeException(nameof(saveStackSize), saveStackSize,
-                $"The initial save-stack size must be 0 (meaning 64 bytes) or between {MinSaveStackSize} and {MaxSaveStackSize} bytes; it grows on demand.");
-        }
+        ThrowIfInvalidSaveStackSize(saveStackSize, nameof(saveStackSize));
         thread.VerifyAccess();
         ObjectDisposedException.ThrowIf(stack.IsClosed, stack);
         if (stack.Thread != thread)

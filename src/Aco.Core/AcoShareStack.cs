@@ -22,16 +22,27 @@ public sealed unsafe class AcoShareStack : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>The largest size that may be asked for: 1 GiB.</summary>
     public const long MaxSize = 1L << 30;
 
+    /// <summary>Whether <paramref name="size"/> may be asked for: 0 (meaning <see cref="DefaultSize"/>), or <see cref="MinSize"/> to <see cref="MaxSize"/>.</summary>
+    public static bool IsValidSize(long size) => size == 0 || (size >= MinSize && size <= MaxSize);
+
+    /// <summary>What <see cref="IsValidSize"/> accepts, in words.</summary>
+    internal const string SizeRule = "0 (meaning 2 MiB) or between 4096 bytes and 1 GiB";
+
+    /// <summary>Throws the one message for a size <see cref="IsValidSize"/> refuses.</summary>
+    internal static void ThrowIfInvalidSize(long size, string paramName)
+    {
+        if (!IsValidSize(size))
+        {
+            throw new ArgumentOutOfRangeException(paramName, size, $"A share stack's size must be {SizeRule}.");
+        }
+    }
+
     private int _coroutineCount;
 
     internal AcoShareStack(AcoThread thread, long size, bool guardPage) : base(ownsHandle: true)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        if (size != 0 && (size < MinSize || size > MaxSize))
-        {
-            throw new ArgumentOutOfRangeException(nameof(size), size,
-                $"A share stack's size must be 0 (meaning {DefaultSize} bytes) or between {MinSize} and {MaxSize} bytes.");
-        }
+        ThrowIfInvalidSize(size, nameof(size));
         thread.VerifyAccess();
         Thread = thread;
         SetHandle((nint)AcoNative.ShareStackNew((nuint)size, guardPage ? (byte)1 : (byte)0));

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Aco.Core;
+using Aco.Scheduling;
 
 namespace Aco.Hosting;
 
@@ -32,19 +33,20 @@ public sealed class AcoMetrics
         {
             new Measurement<long>(c.CompletedNative, new KeyValuePair<string, object?>("outcome", "completed")),
             new Measurement<long>(c.FaultedNative, new KeyValuePair<string, object?>("outcome", "faulted")),
-            new Measurement<long>(c.CancelledNative, new KeyValuePair<string, object?>("outcome", "cancelled")),
+            new Measurement<long>(c.CanceledNative, new KeyValuePair<string, object?>("outcome", "canceled")),
         }), "{coroutine}", "Native coroutines that ended, by outcome");
         meter.CreateObservableCounter("aco.resumes", () => Measure(static c => new[] { new Measurement<long>(c.Resumes) }), "{resume}", "Native resumes");
         meter.CreateObservableCounter("aco.share_stack.copied_bytes", () => AcoNativeCounters.Read().CopiedBytes, "By",
             "Bytes copied between share stacks and save stacks (process-wide)");
         meter.CreateObservableGauge("aco.ready_queue.length", () => Pools().SelectMany(p => p.Schedulers)
-            .Select(s => new Measurement<long>(s.ReadyNative, new KeyValuePair<string, object?>("scheduler", s.Options.Name))), "{coroutine}",
+            .Select(s => new Measurement<long>(s.Counters.ReadyNative, new KeyValuePair<string, object?>("scheduler", s.Options.Name))), "{coroutine}",
             "Native coroutines ready to run, per scheduler");
         meter.CreateObservableCounter("aco.bridge.requests", () => Pools().SelectMany(p => p.Schedulers)
             .SelectMany(s => s.RequestsByKind())
+            .Where(kv => kv.Key != AcoRequestKind.Yield)
             .GroupBy(kv => kv.Key)
-            .Select(g => new Measurement<long>(g.Sum(kv => kv.Value), new KeyValuePair<string, object?>("kind", g.Key))), "{request}",
-            "Bridge requests served in .NET, by kind");
+            .Select(g => new Measurement<long>(g.Sum(kv => kv.Value), new KeyValuePair<string, object?>("kind", KindName(g.Key)))), "{request}",
+            "Bridge requests other than plain yields, by kind");
     }
 
     internal void Observe(AcoSchedulerPool pool)
@@ -63,14 +65,16 @@ public sealed class AcoMetrics
         }
     }
 
-    private IEnumerable<Measurement<long>> Measure(Func<Scheduling.AcoSchedulerCounters, Measurement<long>[]> select)
+    private IEnumerable<Measurement<long>> Measure(Func<AcoSchedulerCounters, Measurement<long>[]> select) =>
+        select(Pools().SelectMany(p => p.Schedulers).Aggregate(default(AcoSchedulerCounters), static (sum, s) => sum + s.Counters));
+
+    /// <summary>The metric's tag value for a kind: snake case, as OpenTelemetry names go (yield_value, socket_read).</summary>
+    internal static string KindName(AcoRequestKind kind) => kind switch
     {
-        var pools = Pools();
-        var total = pools.SelectMany(p => p.Schedulers).Select(s => s.Counters)
-            .Aggregate(default(Scheduling.AcoSchedulerCounters), static (a, c) => new(
-                a.SpawnedNative + c.SpawnedNative, a.CompletedNative + c.CompletedNative, a.FaultedNative + c.FaultedNative,
-                a.CancelledNative + c.CancelledNative, a.LiveNative + c.LiveNative, a.LiveManaged + c.LiveManaged,
-                a.Resumes + c.Resumes, a.BridgeRequests + c.BridgeRequests));
-        return select(total);
-    }
+        AcoRequestKind.YieldValue => "yield_value",
+        AcoRequestKind.SocketRead => "socket_read",
+        AcoRequestKind.SocketWrite => "socket_write",
+        AcoRequestKind.SocketPoll => "socket_poll",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 }

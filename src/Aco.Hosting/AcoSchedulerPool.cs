@@ -36,7 +36,7 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
     public AcoScheduler this[int index] => _schedulers[index];
 
     /// <summary>Long turns seen, and whether any scheduler thread has died: for the health check.</summary>
-    internal long LongTurns => _schedulers.Sum(s => s.LongTurns);
+    internal long LongTurns => _schedulers.Sum(s => s.Counters.LongTurns);
 
     public AcoCoroutineHandle Spawn(AcoEntryPoint entry, nint argument = 0, CancellationToken cancellationToken = default) =>
         LeastLoaded().Spawn(entry, argument, cancellationToken);
@@ -48,6 +48,8 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
     public ValueTask<T> Spawn<T>(Func<ValueTask<T>> body, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, cancellationToken);
 
     public ValueTask Spawn<TState>(Func<TState, ValueTask> body, TState state, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, state, cancellationToken);
+
+    public ValueTask<T> Spawn<TState, T>(Func<TState, ValueTask<T>> body, TState state, CancellationToken cancellationToken = default) => LeastLoaded().Spawn(body, state, cancellationToken);
 
     public void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false)
     {
@@ -154,11 +156,11 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
             // Reported by WatchAsync.
         }
         var c = scheduler.Counters;
-        if (scheduler.DestroyedAtStop > 0)
+        if (c.DestroyedAtStop > 0)
         {
-            Log.StopTimedOut(_logger, scheduler.Options.Name, scheduler.DestroyedAtStop);
+            Log.StopTimedOut(_logger, scheduler.Options.Name, c.DestroyedAtStop);
         }
-        Log.SchedulerStopped(_logger, scheduler.Options.Name, c.CompletedNative, c.FaultedNative, c.CancelledNative);
+        Log.SchedulerStopped(_logger, scheduler.Options.Name, c.CompletedNative, c.FaultedNative, c.CanceledNative);
     }
 
     void IAcoSchedulerObserver.CoroutineFaulted(AcoScheduler scheduler, long id, int code, string message) =>

@@ -6,7 +6,8 @@ namespace Aco.Hosting;
 
 /// <summary>
 /// The pool of schedulers that <c>services.AddAcoScheduler()</c>
-/// registers. Bound from the configuration section <c>Aco</c> (for example <c>Aco__SchedulerCount</c>) and validated at start.
+/// registers. Bound from the configuration section <c>Aco</c> (for example <c>Aco__SchedulerCount</c>) and validated at start:
+/// the pool's own options by their attributes, the ones each scheduler takes by <see cref="AcoSchedulerOptions"/>'s own rules.
 /// </summary>
 public sealed class AcoSchedulerPoolOptions
 {
@@ -17,31 +18,29 @@ public sealed class AcoSchedulerPoolOptions
     [Range(1, 1024)]
     public int SchedulerCount { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Share stacks per scheduler. Default 4.</summary>
-    [Range(1, 4096)]
+    /// <summary>Share stacks per scheduler (<see cref="AcoSchedulerOptions.ShareStackCount"/>). Default 4.</summary>
     public int ShareStacksPerScheduler { get; set; } = 4;
 
-    /// <summary>Bytes per share stack (0 means 2 MiB). Default 256 KiB.</summary>
-    [Range(0, 1L << 30)]
+    /// <summary>Bytes per share stack (<see cref="AcoSchedulerOptions.ShareStackSize"/>; 0 means 2 MiB). Default 256 KiB.</summary>
     public long ShareStackSize { get; set; } = 256 * 1024;
 
     /// <summary>A read-only guard page below each share stack. Default true.</summary>
     public bool GuardPages { get; set; } = true;
 
-    /// <summary>Initial save-stack bytes per coroutine (0 means 64). Default 0.</summary>
-    [Range(0, 64L << 20)]
+    /// <summary>Initial save-stack bytes per coroutine (<see cref="AcoSchedulerOptions.InitialSaveStackSize"/>; 0 means 64). Default 0.</summary>
     public long InitialSaveStackSize { get; set; }
 
-    /// <summary>Native resumes per turn of a scheduler. Default 1024.</summary>
-    [Range(1, 1 << 20)]
+    /// <summary>Native resumes per turn of a scheduler (<see cref="AcoSchedulerOptions.RunLoopBudget"/>). Default 1024.</summary>
     public int RunLoopBudget { get; set; } = 1024;
 
     /// <summary>How long stopping waits for coroutines to end after cancelling them (also bounded by the host's shutdown timeout). Default 5 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>A native run longer than this is logged as a long turn and makes the health check unhealthy. Default 100 ms.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    /// <summary>
+    /// A native run longer than this is logged as a long turn and makes the health check unhealthy
+    /// (<see cref="AcoSchedulerOptions.LongTurnThreshold"/>). Default 100 ms.
+    /// </summary>
     public TimeSpan LongTurnThreshold { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
@@ -51,11 +50,11 @@ public sealed class AcoSchedulerPoolOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SleeperOverdueThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
-    internal AcoSchedulerOptions ToSchedulerOptions(int index, IAcoSchedulerObserver observer, TimeProvider timeProvider) => new()
+    internal AcoSchedulerOptions ToSchedulerOptions(int index, IAcoSchedulerObserver? observer, TimeProvider timeProvider) => new()
     {
         Name = $"aco-scheduler-{index}",
         ShareStackCount = ShareStacksPerScheduler,
-        ShareStackSize = ShareStackSize == 0 ? 0 : Math.Max(ShareStackSize, 4096),
+        ShareStackSize = ShareStackSize,
         GuardPages = GuardPages,
         InitialSaveStackSize = InitialSaveStackSize,
         RunLoopBudget = RunLoopBudget,
@@ -65,7 +64,7 @@ public sealed class AcoSchedulerPoolOptions
     };
 }
 
-/// <summary>Validates <see cref="AcoSchedulerPoolOptions"/> (generated from its attributes).</summary>
+/// <summary>Validates the pool's own options of <see cref="AcoSchedulerPoolOptions"/> (generated from their attributes).</summary>
 [OptionsValidator]
 public sealed partial class AcoSchedulerPoolOptionsValidator : IValidateOptions<AcoSchedulerPoolOptions>
 {

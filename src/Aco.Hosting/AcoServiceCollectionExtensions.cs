@@ -45,6 +45,7 @@ public static class AcoServiceCollectionExtensions
     private static IServiceCollection AddAcoCore(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AcoSchedulerPoolOptions>, AcoSchedulerPoolOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AcoSchedulerPoolOptions>, AcoSchedulerLimitsValidator>());
         services.AddMetrics();
         services.TryAddSingleton<AcoMetrics>();
         services.TryAddSingleton<AcoSchedulerPool>();

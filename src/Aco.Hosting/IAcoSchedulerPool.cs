@@ -30,6 +30,9 @@ public interface IAcoSchedulerPool
     /// <summary>Runs a managed coroutine on the least-loaded scheduler, passing <paramref name="state"/> to its body (no closure).</summary>
     ValueTask Spawn<TState>(Func<TState, ValueTask> body, TState state, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs a managed coroutine with a result on the least-loaded scheduler, passing <paramref name="state"/> to its body (no closure).</summary>
+    ValueTask<T> Spawn<TState, T>(Func<TState, ValueTask<T>> body, TState state, CancellationToken cancellationToken = default);
+
     /// <summary>Registers a synchronous handler on every scheduler.</summary>
     /// <exception cref="InvalidOperationException">The id is taken on a scheduler and <paramref name="replace"/> is false (nothing is registered then).</exception>
     void RegisterHandler(int id, AcoSyncHandler handler, bool replace = false);

@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Aco scheduler {Scheduler} started with {ShareStacks} share stacks")]
     public static partial void SchedulerStarted(ILogger logger, string scheduler, int shareStacks);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Aco scheduler {Scheduler} stopped: {Completed} coroutines completed, {Faulted} faulted, {Cancelled} cancelled")]
-    public static partial void SchedulerStopped(ILogger logger, string scheduler, long completed, long faulted, long cancelled);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Aco scheduler {Scheduler} stopped: {Completed} coroutines completed, {Faulted} faulted, {Canceled} canceled")]
+    public static partial void SchedulerStopped(ILogger logger, string scheduler, long completed, long faulted, long canceled);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Aco coroutine {CoroutineId} on {Scheduler} faulted with code {Code}: {Reason}")]
     public static partial void CoroutineFaulted(ILogger logger, string scheduler, long coroutineId, int code, string reason);

@@ -32,8 +32,20 @@ public sealed class AcoCoroutineHandle
     /// <summary>Lets <c>await handle</c> give the result.</summary>
     public TaskAwaiter<long> GetAwaiter() => _completion.Task.GetAwaiter();
 
-    /// <summary>Requests cancellation: the coroutine's bridge calls answer ACO_BRIDGE_CANCELLED from now on.</summary>
-    public void Cancel() => _scheduler.RequestCancel(this);
+    /// <summary>
+    /// Requests cancellation: the coroutine's bridge calls answer ACO_BRIDGE_CANCELLED from now on (a sleep or socket
+    /// wait in progress ends at once). A coroutine still waiting for admission never starts.
+    /// </summary>
+    public void Cancel()
+    {
+        Volatile.Write(ref _cancelRequested, true); // before the message: admission sees one or the other
+        _scheduler.RequestCancel(this);
+    }
+
+    private bool _cancelRequested;
+
+    /// <summary>Whether <see cref="Cancel"/> was called.</summary>
+    internal bool IsCancellationRequested => Volatile.Read(ref _cancelRequested);
 
     internal CancellationTokenSource? Cancellation { get; set; }
 

@@ -18,17 +18,13 @@ public sealed partial class AcoScheduler
         }
         catch (OperationCanceledException)
         {
-            status = BridgeStatus.Cancelled;
+            status = BridgeStatus.Canceled;
         }
         catch (Exception)
         {
             status = BridgeStatus.Error;
         }
-        try
-        {
-            Post(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = written, Status = status, Object = call });
-        }
-        catch (InvalidOperationException)
+        if (!TryPost(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Value = written, Status = status, Object = call }))
         {
             call.Return(); // the scheduler has stopped
         }
@@ -43,16 +39,8 @@ public sealed partial class AcoScheduler
         }
         catch (Exception)
         {
-            // Cancelled or failed: serving the request again answers accordingly.
+            // Canceled or failed: serving the request again answers accordingly.
         }
-        try
-        {
-            Post(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Status = RetryStatus });
-        }
-        catch (InvalidOperationException)
-        {
-            // the scheduler has stopped
-        }
+        TryPost(new InboxItem(InboxKind.Wake) { Pointer = task, Seq = seq, Status = RetryStatus }); // refused once the scheduler has stopped
     }
-
 }

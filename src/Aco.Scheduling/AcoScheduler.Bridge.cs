@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Aco.Scheduling.Interop;
@@ -89,8 +88,8 @@ public sealed unsafe partial class AcoScheduler
         var entry = Lookup(Volatile.Read(ref _handlers), t->Code);
         if (entry is AcoSyncHandler sync)
         {
-            var input = new ReadOnlySpan<byte>(LoopNative.ResolveHere(t, t->In, t->InLength), (int)t->InLength);
-            var output = new Span<byte>(LoopNative.ResolveHere(t, t->Out, t->OutLength), (int)t->OutLength);
+            var input = new ReadOnlySpan<byte>(LoopNative.Resolve(t, t->In, t->InLength), (int)t->InLength);
+            var output = new Span<byte>(LoopNative.Resolve(t, t->Out, t->OutLength), (int)t->OutLength);
             BridgeStatus status;
             try
             {
@@ -108,7 +107,7 @@ public sealed unsafe partial class AcoScheduler
         if (entry is AcoAsyncHandler handler)
         {
             var call = new PooledCall((int)t->InLength, (int)t->OutLength);
-            new ReadOnlySpan<byte>(LoopNative.ResolveHere(t, t->In, t->InLength), (int)t->InLength).CopyTo(call.Input);
+            new ReadOnlySpan<byte>(LoopNative.Resolve(t, t->In, t->InLength), (int)t->InLength).CopyTo(call.Input);
             ValueTask<int> pending;
             try
             {
@@ -141,7 +140,7 @@ public sealed unsafe partial class AcoScheduler
         }
         catch (OperationCanceledException)
         {
-            return (BridgeStatus.Cancelled, 0);
+            return (BridgeStatus.Canceled, 0);
         }
         catch (Exception)
         {
@@ -158,7 +157,7 @@ public sealed unsafe partial class AcoScheduler
         if (status == BridgeStatus.Ok)
         {
             // Resolved now: the coroutine's buffer may have moved to its save stack meanwhile.
-            call.Output.AsSpan(0, written).CopyTo(new Span<byte>(LoopNative.ResolveHere(t, t->Out, (uint)written), written));
+            call.Output.AsSpan(0, written).CopyTo(new Span<byte>(LoopNative.Resolve(t, t->Out, (nuint)written), written));
             t->OutLength = (uint)written;
         }
         call.Return();
@@ -225,7 +224,7 @@ public sealed unsafe partial class AcoScheduler
         }
         catch (Exception)
         {
-            Answer(t, t->Cancel != 0 || _stopping.IsCancellationRequested ? BridgeStatus.Cancelled : BridgeStatus.Error);
+            Answer(t, t->Cancel != 0 || _stopping.IsCancellationRequested ? BridgeStatus.Canceled : BridgeStatus.Error);
             return;
         }
         if (more)
@@ -261,7 +260,7 @@ public sealed unsafe partial class AcoScheduler
         }
         else
         {
-            Answer(t, operation.IsCanceled ? BridgeStatus.Cancelled : BridgeStatus.Error);
+            Answer(t, operation.IsCanceled ? BridgeStatus.Canceled : BridgeStatus.Error);
         }
     }
 
@@ -277,19 +276,5 @@ public sealed unsafe partial class AcoScheduler
         // The coroutine waits until the reader takes the value (it posts the wake-up).
         var seq = Park(t);
         handle.Values.Writer.TryWrite((t->Value, (nint)t, seq));
-    }
-}
-
-/// <summary>Pooled buffers of an asynchronous handler call.</summary>
-internal sealed class PooledCall(int inputLength, int outputLength)
-{
-    public byte[] Input { get; } = ArrayPool<byte>.Shared.Rent(Math.Max(inputLength, 1));
-
-    public byte[] Output { get; } = ArrayPool<byte>.Shared.Rent(Math.Max(outputLength, 1));
-
-    public void Return()
-    {
-        ArrayPool<byte>.Shared.Return(Input);
-        ArrayPool<byte>.Shared.Return(Output);
     }
 }

@@ -26,12 +26,13 @@ public sealed unsafe partial class AcoScheduler
 
     private AcoSchedulerSnapshot TakeSnapshot(int max)
     {
+        AssertSchedulerThread();
         var list = new List<AcoCoroutineInfo>();
         for (var t = LoopNative.FirstReady(_loop); t != null && list.Count < max; t = t->Next)
         {
             list.Add(Describe(t, AcoCoroutineState.Ready));
         }
-        foreach (var ptr in _parked.Keys.Concat(_sleepers.Tasks()))
+        foreach (var ptr in _parked.Keys)
         {
             if (list.Count >= max)
             {
@@ -39,13 +40,26 @@ public sealed unsafe partial class AcoScheduler
             }
             list.Add(Describe((NativeTask*)ptr, AcoCoroutineState.Waiting));
         }
-        var sleeping = _sleepers.Count;
-        return new AcoSchedulerSnapshot(Counters, _loopStats->Ready, _parked.Count + sleeping, sleeping, _managed.Count, list);
+        var room = max - list.Count;
+        if (room > 0)
+        {
+            var waiting = new NativeTask*[room];
+            fixed (NativeTask** p = waiting)
+            {
+                var n = (int)LoopNative.ListWaiting(_loop, p, (nuint)room);
+                for (var i = 0; i < n; i++)
+                {
+                    list.Add(Describe(p[i], AcoCoroutineState.Waiting));
+                }
+            }
+        }
+        var stats = _loopStats;
+        return new AcoSchedulerSnapshot(Counters, stats->Ready, _parked.Count + stats->Sleeping + stats->WaitingIo, stats->Sleeping, _managed.Count, list);
     }
 
     private AcoCoroutineInfo Describe(NativeTask* t, AcoCoroutineState state)
     {
-        var co = (NativeCoroutine*)((byte*)t + sizeof(NativeTask));
+        var co = NativeTask.CoroutineOf(t);
         var fields = AcoLayout.Fields(co);
         var stackIndex = _stacks.FindIndex(s => s.DangerousGetHandle() == (nint)fields->ShareStack);
         var save = fields->SaveStack;
@@ -56,33 +70,3 @@ public sealed unsafe partial class AcoScheduler
             state == AcoCoroutineState.Waiting ? t->Op.ToString() : null);
     }
 }
-
-/// <summary>Where a native coroutine is.</summary>
-public enum AcoCoroutineState
-{
-    /// <summary>In the ready queue: it runs in its turn.</summary>
-    Ready,
-
-    /// <summary>Waiting for the answer to a bridge request.</summary>
-    Waiting,
-}
-
-/// <summary>One native coroutine in a snapshot.</summary>
-/// <param name="Id">Its handle's id (0 for a detached coroutine).</param>
-/// <param name="State">Ready or waiting.</param>
-/// <param name="StackIndex">Which share stack of the pool it runs on.</param>
-/// <param name="SaveStack">Its save-stack statistics.</param>
-/// <param name="StackHighWaterMark">The deepest stack it used at a suspension point.</param>
-/// <param name="PendingRequest">The request it waits on (Sleep, Call, Send, Receive, Await, YieldValue), if waiting.</param>
-public sealed record AcoCoroutineInfo(long Id, AcoCoroutineState State, int StackIndex, AcoSaveStackStats SaveStack, long StackHighWaterMark, string? PendingRequest);
-
-/// <summary>A scheduler's state at one moment.</summary>
-/// <param name="Counters">Totals so far.</param>
-/// <param name="ReadyNative">Native coroutines in the ready queue.</param>
-/// <param name="WaitingNative">Native coroutines waiting for an answer.</param>
-/// <param name="SleepingNative">Of those, the sleeping ones.</param>
-/// <param name="ManagedQueue">Managed work items queued.</param>
-/// <param name="Coroutines">Details of the native coroutines (up to the limit asked for).</param>
-public sealed record AcoSchedulerSnapshot(
-    AcoSchedulerCounters Counters, long ReadyNative, long WaitingNative, long SleepingNative, long ManagedQueue,
-    IReadOnlyList<AcoCoroutineInfo> Coroutines);

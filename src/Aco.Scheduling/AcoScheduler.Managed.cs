@@ -6,11 +6,17 @@ namespace Aco.Scheduling;
 // The managed side: C# async bodies and continuations, interleaved with the native coroutines.
 public sealed partial class AcoScheduler
 {
+    /// <summary>Managed work ready to run: continuations, posted callbacks, coroutines to start (scheduler thread only).</summary>
     private readonly Queue<WorkItem> _managed = new();
+
+    /// <summary>Managed coroutines alive; counted up by spawners, down on whatever thread ends a body.</summary>
+    private long _liveManaged;
+
+    /// <summary>Work items that threw (scheduler thread writes, any thread reads).</summary>
     private long _workFailures;
 
-    /// <summary>Work items (continuations, posts) that threw; the scheduler thread itself carries on.</summary>
-    public long WorkFailures => Interlocked.Read(ref _workFailures);
+    /// <summary>Counts the ends of bodies: one delegate shared by every body's task, so no object per coroutine.</summary>
+    private Action? _managedEndedAction;
 
     /// <summary>
     /// Puts the awaiting managed coroutine at the back of the scheduler's round-robin queue. Allocates nothing.
@@ -63,18 +69,11 @@ public sealed partial class AcoScheduler
 
     private TCoroutine SpawnManaged<TCoroutine>(TCoroutine coroutine) where TCoroutine : ManagedCoroutine
     {
-        if (Volatile.Read(ref _state) >= 2)
-        {
-            throw new InvalidOperationException("The scheduler is stopping or stopped; it accepts no new coroutines.");
-        }
+        ThrowIfNotAccepting();
         Interlocked.Increment(ref _liveManaged);
-        QueueWork(new WorkItem(coroutine));
+        QueueSpawn(new SpawnRequest(0, 0, coroutine));
         return coroutine;
     }
-
-    // Live managed coroutines are counted without any per-coroutine object: one delegate, shared by
-    // every body's task, counts the ends.
-    private Action? _managedEndedAction;
 
     /// <summary>Counts the body's end when its task completes (on whatever thread completes it).</summary>
     internal void TrackManagedEnd(Task task)
@@ -100,11 +99,11 @@ public sealed partial class AcoScheduler
             }
         }
         while (Interlocked.CompareExchange(ref _liveManaged, live - 1, live) != live);
-        if (live == 1 && Volatile.Read(ref _state) == 2)
+        if (live == 1 && State == SchedulerState.Stopping)
         {
             // The continuation that counts an end may run on a thread-pool thread (the scheduler's own
             // context forbids inlining it), while a stopping scheduler waits for this count to reach zero.
-            _wake.Set();
+            Wake();
         }
     }
 
@@ -207,104 +206,4 @@ public sealed partial class AcoScheduler
             }
         }
     }
-}
-
-/// <summary>The result type of a managed coroutine without a result.</summary>
-internal readonly struct VoidResult;
-
-/// <summary>One piece of managed work: a continuation, a posted callback, a coroutine to start, or a task.</summary>
-internal readonly struct WorkItem
-{
-    private readonly object _target;
-    private readonly object? _state;
-
-    public WorkItem(Action action) => _target = action;
-
-    public WorkItem(SendOrPostCallback callback, object? state)
-    {
-        _target = callback;
-        _state = state;
-    }
-
-    public WorkItem(Task task) => _target = task;
-
-    public WorkItem(ManagedCoroutine coroutine) => _target = coroutine;
-
-    /// <summary>The managed coroutine this item starts, if it starts one.</summary>
-    public ManagedCoroutine? Coroutine => _target as ManagedCoroutine;
-
-    public void Invoke(AcoScheduler scheduler)
-    {
-        switch (_target)
-        {
-            case Action action:
-                action();
-                break;
-            case SendOrPostCallback callback:
-                callback(_state);
-                break;
-            case ManagedCoroutine coroutine:
-                coroutine.Start();
-                break;
-            case Task task:
-                scheduler.TryExecuteTaskHere(task);
-                break;
-        }
-    }
-}
-
-/// <summary>Posts continuations of managed coroutines to their scheduler's queue.</summary>
-internal sealed class AcoSynchronizationContext(AcoScheduler scheduler) : SynchronizationContext
-{
-    public AcoScheduler Scheduler { get; } = scheduler;
-
-    public override void Post(SendOrPostCallback d, object? state) => Scheduler.QueueWork(new WorkItem(d, state));
-
-    public override void Send(SendOrPostCallback d, object? state)
-    {
-        if (Environment.CurrentManagedThreadId == Scheduler.ManagedThreadId)
-        {
-            d(state);
-            return;
-        }
-        using var done = new ManualResetEventSlim();
-        Exception? error = null;
-        Post(_ =>
-        {
-            try
-            {
-                d(state);
-            }
-            catch (Exception e)
-            {
-                error = e;
-            }
-            finally
-            {
-                done.Set();
-            }
-        }, null);
-        done.Wait();
-        if (error is not null)
-        {
-            throw new InvalidOperationException("The callback sent to the scheduler threw.", error);
-        }
-    }
-
-    public override SynchronizationContext CreateCopy() => this;
-}
-
-/// <summary>Runs tasks on the scheduler thread, one at a time (concurrency 1).</summary>
-internal sealed class AcoTaskScheduler(AcoScheduler scheduler) : TaskScheduler
-{
-    public override int MaximumConcurrencyLevel => 1;
-
-    protected override void QueueTask(Task task) => scheduler.QueueWork(new WorkItem(task));
-
-    protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
-        Environment.CurrentManagedThreadId == scheduler.ManagedThreadId && TryExecuteTask(task);
-
-    protected override IEnumerable<Task>? GetScheduledTasks() => null;
-
-    internal bool Execute(Task task) => TryExecuteTask(task);
 }

@@ -6,35 +6,77 @@ using Aco.Scheduling.Interop;
 
 namespace Aco.Scheduling;
 
-// The native side: the run loop, its batches of bridge requests, parking and waking.
+// The native side: the run loop, its batches of requests, parking and waking, ends and cancellation.
 public sealed unsafe partial class AcoScheduler
 {
-    // A task waiting for an answer is "parked" under a sequence number; a wake-up (from a timer,
-    // a channel, a handler, a consumer) carries the number, so a late or duplicate wake-up for a
-    // task that has since moved on (or been destroyed, its memory reused) is ignored.
+    private const int BatchCapacity = 256;
+
+    // ---- scheduler thread only ----------------------------------------------------------------------
+
+    /// <summary>The thread's coroutine runtime (main coroutine, share stacks).</summary>
+    private AcoThread? _acoThread;
+
+    /// <summary>The share stacks the loop spreads coroutines over.</summary>
+    private readonly List<AcoShareStack> _stacks = [];
+
+    /// <summary>The native loop (aco_loop_t*); 0 before the start and after the stop.</summary>
+    private nint _loop;
+
+    /// <summary>The loop's counts, read directly (no call per look).</summary>
+    private LoopStats* _loopStats;
+
+    /// <summary>Where aco_loop_run puts the tasks whose requests .NET serves.</summary>
+    private NativeTask** _batch;
+
+    /// <summary>Handles of live native coroutines that someone may await, by id.</summary>
+    private readonly Dictionary<long, AcoCoroutineHandle> _handles = [];
+
+    /// <summary>
+    /// Tasks waiting for an answer from .NET, under a sequence number: a wake-up (from a handler, a channel, an
+    /// operation, a reader of yielded values) carries the number, so a late or duplicate wake-up for a task that
+    /// has moved on (or been destroyed, its memory reused) is ignored.
+    /// </summary>
     private readonly Dictionary<nint, long> _parked = [];
     private long _parkSeq;
 
-    // Sleeping tasks are not parked: they live only in this heap (16 bytes each), keyed by
-    // their deadline; a cancelled sleeper leaves it in O(log n) (see SleeperHeap).
-    private readonly SleeperHeap _sleepers = new();
-    private readonly ITimer _timer;
-    private long _timerDue = long.MaxValue; // what the timer is armed for, as far as this thread knows
-    private int _timerFired;                // set by the timer's callback, cleared by FireTimers
-    private long _earliestSleeperDue = long.MaxValue; // published for other threads (SleepersOverdue)
+    /// <summary>When the current native run began (0 outside RunNative).</summary>
+    private long _turnStarted;
 
-    private NativeTask** _batch;
-    private LoopStats* _loopStats; // read directly: no call per look
-    private const int BatchCapacity = 256;
+    /// <summary>Whether this run was counted as long already.</summary>
+    private bool _longTurnCounted;
 
-    private CancellationToken _stopDeadline;
-    private CancellationTokenRegistration _stopRegistration;
+    /// <summary>Ends the loop counted itself (detached coroutines), already added to the counters below.</summary>
+    private long _nativeFinishedSeen, _nativeCanceledSeen;
+
+    // ---- written by the scheduler thread, read by any (Counters) -----------------------------------------
+
+    private long _spawnedNative, _completedNative, _faultedNative, _canceledNative, _liveNative;
+    private long _readyNative, _sleepingNative, _waitingOnSockets, _resumes, _bridgeRequests, _longTurns, _destroyedAtStop;
+    private readonly long[] _requestsByKind = new long[16];
+
+    /// <summary>The earliest deadline in the loop's timer heap, for <see cref="SleepersOverdue"/>.</summary>
+    private long _earliestSleeperDue = long.MaxValue;
+
+    /// <summary>The loop, for waking it from other threads; released (and the loop freed) after the stop.</summary>
+    private LoopHandle? _loopHandle;
+
+    /// <summary>How long the last long turn took (zero if there was none).</summary>
+    public TimeSpan LastLongTurn { get; private set; }
 
     private void StartNative()
     {
+        TaskLayout.EnsureChecked();
         _acoThread = AcoThread.Initialize(new AcoThreadOptions { ShareFpuEnvironment = _options.ShareFpuEnvironment });
         _loop = LoopNative.New(_acoThread.MainCoroutine.DangerousGetHandle());
+        if (_loop == 0)
+        {
+            throw new InvalidOperationException($"The native run loop could not be created (error {Marshal.GetLastSystemError()}).");
+        }
         _loopStats = LoopNative.Stats(_loop);
+        if (_timer is not null)
+        {
+            LoopNative.UseExternalClock(_loop, _options.TimeProvider.TimestampFrequency);
+        }
         for (var i = 0; i < _options.ShareStackCount; i++)
         {
             var stack = _acoThread.CreateShareStack(_options.ShareStackSize, _options.GuardPages);
@@ -42,44 +84,7 @@ public sealed unsafe partial class AcoScheduler
             LoopNative.AddStack(_loop, stack.DangerousGetHandle());
         }
         _batch = (NativeTask**)NativeMemory.Alloc(BatchCapacity, (nuint)sizeof(NativeTask*));
-    }
-
-    private void StopNative()
-    {
-        if (_loop != 0)
-        {
-            foreach (var task in _parked.Keys.ToList())
-            {
-                EndTask((NativeTask*)task, TaskEnd.Destroyed);
-                DestroyedAtStop++;
-            }
-            while (_sleepers.TryTakeAny(out var sleeper))
-            {
-                EndTask(sleeper, TaskEnd.Destroyed);
-                DestroyedAtStop++;
-            }
-            for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
-            {
-                CompleteHandle(t, TaskEnd.Destroyed);
-                DestroyedAtStop++;
-            }
-            LoopNative.Destroy(_loop); // frees the tasks still on the ready queue
-            Volatile.Write(ref _liveNative, 0);
-            _loop = 0;
-        }
-        FailRemainingManaged();
-        if (_batch != null)
-        {
-            NativeMemory.Free(_batch);
-            _batch = null;
-        }
-        foreach (var stack in _stacks)
-        {
-            stack.Dispose();
-        }
-        _stacks.Clear();
-        _acoThread?.Dispose();
-        _acoThread = null;
+        Volatile.Write(ref _loopHandle, new LoopHandle(_loop)); // from now on other threads can wake the loop
     }
 
     private void SpawnNative(nint entry, nint argument, AcoCoroutineHandle? handle)
@@ -97,13 +102,14 @@ public sealed unsafe partial class AcoScheduler
 
     private int RunNative()
     {
-        var budget = _options.RunLoopBudget;
-        var done = 0;
         var stats = _loopStats;
         if (stats->Ready == 0)
         {
+            PublishLoopCounts();
             return 0;
         }
+        var budget = _options.RunLoopBudget;
+        var done = 0;
         var resumesBefore = stats->Resumes;
         _turnStarted = Stopwatch.GetTimestamp();
         _longTurnCounted = false;
@@ -112,10 +118,9 @@ public sealed unsafe partial class AcoScheduler
         {
             var before = stats->Resumes;
             var n = (int)LoopNative.Run(_loop, (nuint)budget, _batch, BatchCapacity);
-            var ran = stats->Resumes - before;
-            budget -= (int)ran;
+            budget -= (int)(stats->Resumes - before);
             // Counted before the batch is served: whoever sees a coroutine of it end sees its resumes too.
-            Bump(ref _resumes, ran);
+            PublishLoopCounts();
             for (var i = 0; i < n; i++)
             {
                 Serve(_batch[i]);
@@ -128,12 +133,45 @@ public sealed unsafe partial class AcoScheduler
             CountLongTurn();
         }
         _turnStarted = 0;
-        Volatile.Write(ref _readyNative, stats->Ready);
+        PublishRequestCounts();
         return (int)resumed + done;
     }
 
-    private long _turnStarted;     // when the current native run began (0 outside RunNative)
-    private bool _longTurnCounted; // this run was counted as long already
+    /// <summary>Copies the loop's counts into the fields other threads read, with the ends the loop counted itself.</summary>
+    private void PublishLoopCounts()
+    {
+        var stats = _loopStats;
+        Volatile.Write(ref _resumes, stats->Resumes);
+        Volatile.Write(ref _readyNative, stats->Ready);
+        Volatile.Write(ref _sleepingNative, stats->Sleeping);
+        Volatile.Write(ref _waitingOnSockets, stats->WaitingIo);
+        Volatile.Write(ref _earliestSleeperDue, stats->EarliestDue);
+        var finished = stats->Finished - _nativeFinishedSeen;
+        var canceled = stats->Canceled - _nativeCanceledSeen;
+        if (finished + canceled != 0)
+        {
+            _nativeFinishedSeen = stats->Finished;
+            _nativeCanceledSeen = stats->Canceled;
+            Bump(ref _liveNative, -(finished + canceled)); // the live count first: whoever sees an end counted sees it gone
+            Bump(ref _completedNative, finished);
+            Bump(ref _canceledNative, canceled);
+        }
+    }
+
+    private void PublishRequestCounts()
+    {
+        long served = 0;
+        for (var op = 0; op < 16; op++)
+        {
+            var count = _loopStats->Requests[op];
+            Volatile.Write(ref _requestsByKind[op], count);
+            if (op > (int)TaskOp.Yield)
+            {
+                served += count;
+            }
+        }
+        Volatile.Write(ref _bridgeRequests, served);
+    }
 
     /// <summary>
     /// Counts the current native run as long if it has taken longer than the threshold (found after the fact:
@@ -159,11 +197,9 @@ public sealed unsafe partial class AcoScheduler
     /// <summary>Adds to a counter that only the scheduler thread writes (others read it with Volatile.Read).</summary>
     private static void Bump(ref long counter, long by = 1) => Volatile.Write(ref counter, counter + by);
 
-    /// <summary>Serves one request of a task from the batch.</summary>
+    /// <summary>Serves one request of a task from the batch: one the native loop leaves to .NET.</summary>
     private void Serve(NativeTask* t)
     {
-        Bump(ref _bridgeRequests);
-        Bump(ref _requestsByKind[(int)t->Op & 15]);
         switch (t->Op)
         {
             case TaskOp.Finish:
@@ -172,20 +208,20 @@ public sealed unsafe partial class AcoScheduler
             case TaskOp.Fail:
                 EndTask(t, TaskEnd.Failed);
                 return;
-            case TaskOp.Cancelled:
-                EndTask(t, TaskEnd.Cancelled);
+            case TaskOp.Canceled:
+                EndTask(t, TaskEnd.Canceled);
                 return;
         }
         if (t->Cancel != 0)
         {
-            // Cancellation was requested: every request is answered "cancelled" right away.
-            Answer(t, BridgeStatus.Cancelled);
+            // Cancellation was requested: every request is answered "canceled" right away.
+            Answer(t, BridgeStatus.Canceled);
             return;
         }
         switch (t->Op)
         {
             case TaskOp.Sleep:
-                Sleep(t);
+                SleepOnProviderClock(t);
                 break;
             case TaskOp.Call:
                 Call(t);
@@ -210,7 +246,7 @@ public sealed unsafe partial class AcoScheduler
 
     /// <summary>
     /// Answers a request: the task goes to the back of the ready queue, even when the answer was
-    /// immediate, so a coroutine that keeps asking (say, a cancelled one in a loop) never takes the
+    /// immediate, so a coroutine that keeps asking (say, a canceled one in a loop) never takes the
     /// turn of one that waits behind it. The run loop still resumes it in the same turn if budget is left.
     /// </summary>
     private void Answer(NativeTask* t, BridgeStatus status)
@@ -226,7 +262,7 @@ public sealed unsafe partial class AcoScheduler
         return seq;
     }
 
-    /// <summary>A wake-up from the inbox: answers a parked task, or retries its request.</summary>
+    /// <summary>A wake-up from the inbox: answers a parked task, or serves its request again.</summary>
     private void Wake(in InboxItem item)
     {
         if (!_parked.TryGetValue(item.Pointer, out var seq) || seq != item.Seq)
@@ -260,7 +296,7 @@ public sealed unsafe partial class AcoScheduler
     {
         Finished,
         Failed,
-        Cancelled,
+        Canceled,
         Destroyed,
     }
 
@@ -287,7 +323,7 @@ public sealed unsafe partial class AcoScheduler
                 _options.Observer?.CoroutineFaulted(this, t->Id, t->Code, FailureMessage(t));
                 break;
             default:
-                Bump(ref _cancelledNative);
+                Bump(ref _canceledNative);
                 break;
         }
         if (t->Id == 0 || !_handles.Remove(t->Id, out var handle))
@@ -314,35 +350,27 @@ public sealed unsafe partial class AcoScheduler
         t->In == null ? "" : Marshal.PtrToStringUTF8((nint)t->In, (int)t->InLength);
 
     /// <summary>
-    /// Cancels one coroutine in O(1) (O(log n) for a sleeper): its handle knows its control block, and
-    /// the block's state says where it waits. Nothing is scanned, nothing looked up.
+    /// Cancels one coroutine in O(1): its handle knows its control block. A sleep or socket wait (served by the
+    /// loop) ends at once; a wait on .NET (a handler, a channel, an operation) ends through its token; a value
+    /// yielded and not yet taken is given up. An answer already given stands (a value received is not taken
+    /// back): its next request is answered "canceled".
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // bursts (a mass cancel, a stop) must not run unoptimized code
     private void CancelNative(AcoCoroutineHandle handle)
     {
         var t = (NativeTask*)handle.Task;
-        if (t == null)
+        if (t == null || t->Cancel != 0)
         {
-            return; // not started here, or ended already
+            return; // not started here (it never will: the handle says canceled), ended, or canceled already
         }
-        if (t->Cancel != 0)
+        if (LoopNative.Cancel(_loop, t) != 0)
         {
-            return;
+            return; // it was asleep or on a socket: answered
         }
-        t->Cancel = 1;
         handle.Cancellation?.Cancel(); // wakes a wait on a channel, a handler or an operation
-        if (t->State == TaskState.Ready)
+        if (t->State == TaskState.Waiting && t->Op == TaskOp.YieldValue && _parked.Remove((nint)t))
         {
-            // Its answer stands (a value received is not taken back); its next request is answered "cancelled".
-        }
-        else if (SleeperHeap.Contains(t))
-        {
-            _sleepers.Remove(t);
-            Answer(t, BridgeStatus.Cancelled);
-        }
-        else if (t->Op is TaskOp.YieldValue && _parked.Remove((nint)t))
-        {
-            Answer(t, BridgeStatus.Cancelled);
+            Answer(t, BridgeStatus.Canceled);
         }
     }
 
@@ -350,92 +378,6 @@ public sealed unsafe partial class AcoScheduler
         t->Id != 0 && _handles.TryGetValue(t->Id, out var h)
             ? (h.Cancellation ??= CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token)).Token
             : _stopping.Token;
-
-    // ---- sleeps: one heap and one timer for all of them ----------------------------------
-    //
-    // Invariant, true whenever the scheduler thread blocks (WaitForWork checks it): while a
-    // sleeper exists, the timer is armed to fire no later than the earliest due time
-    // (_timerDue <= _sleepers.EarliestDue), or a fire is pending (_timerFired), or the loop is awake.
-    //
-    // The timer is one-shot and is trusted for nothing but a wake-up: it may fire early (a system
-    // timer counts whole milliseconds; a TimeProvider may do anything), late, or twice. Every fire
-    // means "no longer armed": FireTimers forgets _timerDue, answers the sleepers that are due by
-    // the clock (never before their time), and arms again for the earliest one left. An early
-    // fire costs a re-arm, a late one only delays, a stale or duplicate one costs a spare re-arm.
-
-    private const long MaxTimerDelayMs = 24 * 60 * 60 * 1000; // longer sleeps re-arm each day
-
-    private void OnTimerFired()
-    {
-        Volatile.Write(ref _timerFired, 1);
-        _wake.Set(); // unconditionally: WaitForWork resets before it looks, so this cannot be lost
-    }
-
-    private void Sleep(NativeTask* t)
-    {
-        t->InLength = 0; // the heap slot (a sleep request does not use in_len)
-        var ms = t->Value;
-        if (ms <= 0)
-        {
-            Answer(t, BridgeStatus.Ok);
-            return;
-        }
-        var provider = _options.TimeProvider;
-        var now = provider.GetTimestamp();
-        var frequency = provider.TimestampFrequency;
-        var ticks = ms <= long.MaxValue / frequency ? ms * frequency / 1000 : long.MaxValue;
-        var due = ticks < long.MaxValue - 1 - now ? now + ticks : long.MaxValue - 1; // saturates: "never"
-        _sleepers.Add(t, due);
-        if (due < _timerDue)
-        {
-            ArmTimer(due);
-            Volatile.Write(ref _earliestSleeperDue, due);
-        }
-    }
-
-    private void ArmTimer(long due)
-    {
-        _timerDue = due;
-        var provider = _options.TimeProvider;
-        var ticks = due - provider.GetTimestamp();
-        // Rounded up to whole milliseconds, so a millisecond timer does not fire before the due time (if it
-        // still does, FireTimers arms it again); never 0, which some timers take as "do not fire": a sleeper
-        // already due is taken by the loop itself, which does not block while one is (TimerDue).
-        var ms = Math.Clamp(Math.Ceiling(ticks * 1000.0 / provider.TimestampFrequency), 1, MaxTimerDelayMs);
-        _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
-    }
-
-    private bool TimerDue() => _sleepers.EarliestDue <= _options.TimeProvider.GetTimestamp();
-
-    private int FireTimers()
-    {
-        if (Volatile.Read(ref _timerFired) != 0 && Interlocked.Exchange(ref _timerFired, 0) != 0)
-        {
-            _timerDue = long.MaxValue; // the one-shot timer is spent, whatever time it fired at
-        }
-        var n = 0;
-        if (_sleepers.Count > 0)
-        {
-            var now = _options.TimeProvider.GetTimestamp();
-            while (_sleepers.TryTakeDue(now, out var sleeper))
-            {
-                Answer(sleeper, BridgeStatus.Ok);
-                n++;
-            }
-        }
-        var earliest = _sleepers.EarliestDue;
-        if (earliest < _timerDue)
-        {
-            ArmTimer(earliest);
-        }
-        else if (earliest == long.MaxValue && _timerDue != long.MaxValue)
-        {
-            _timerDue = long.MaxValue; // nobody sleeps: let it rest
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-        Volatile.Write(ref _earliestSleeperDue, earliest);
-        return n;
-    }
 
     /// <summary>
     /// How long the earliest sleeper is overdue (zero when none is): a scheduler that keeps up stays near
@@ -454,54 +396,4 @@ public sealed unsafe partial class AcoScheduler
             return late > TimeSpan.Zero ? late : TimeSpan.Zero;
         }
     }
-
-    // ---- stopping ------------------------------------------------------------------------
-
-    // Set when the loop takes the stop message: everything posted before the stop has been taken by then.
-    private bool _stopBegun;
-
-    private void BeginStop()
-    {
-        _stopBegun = true;
-        _stopping.Cancel(); // wakes channel, handler and operation waits, and managed code that listens
-        for (var t = LoopNative.FirstReady(_loop); t != null; t = t->Next)
-        {
-            t->Cancel = 1; // answers already given stand; the next request is answered "cancelled"
-        }
-        List<nint>? answered = null;
-        foreach (var ptr in _parked.Keys)
-        {
-            var t = (NativeTask*)ptr;
-            t->Cancel = 1;
-            if (t->Op is TaskOp.YieldValue)
-            {
-                (answered ??= []).Add(ptr); // nobody will take the value now
-            }
-        }
-        foreach (var ptr in answered ?? [])
-        {
-            _parked.Remove(ptr);
-            Answer((NativeTask*)ptr, BridgeStatus.Cancelled);
-        }
-        while (_sleepers.TryTakeAny(out var sleeper))
-        {
-            sleeper->Cancel = 1;
-            Answer(sleeper, BridgeStatus.Cancelled);
-        }
-        foreach (var handle in _handles.Values)
-        {
-            handle.Cancellation?.Cancel();
-        }
-    }
-
-    private bool StopDeadlinePassed() => _stopDeadline.IsCancellationRequested;
-
-    /// <summary>
-    /// Stopping ends when the stop message has been taken and nothing is alive, or when the caller's
-    /// deadline passed. (Ending as soon as the state said "stopping" with nothing alive ended the loop
-    /// before it took a spawn posted just ahead of the stop, and before the stop message itself.)
-    /// </summary>
-    private bool TryFinishStop() =>
-        (_stopBegun && Interlocked.Read(ref _liveNative) == 0 && Interlocked.Read(ref _liveManaged) == 0 && _managed.Count == 0)
-        || StopDeadlinePassed();
 }

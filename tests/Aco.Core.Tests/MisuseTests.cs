@@ -170,7 +170,7 @@ public sealed class MisuseTests
     {
         using var thread = AcoThread.Initialize();
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => thread.CreateShareStack(size));
-        Assert.Contains("between 4096 and 1073741824 bytes", e.Message, StringComparison.Ordinal);
+        Assert.Contains(AcoShareStack.SizeRule, e.Message, StringComparison.Ordinal);
         Assert.Equal(0, thread.LiveShareStackCount);
         Still.Works(thread);
     });
@@ -184,7 +184,7 @@ public sealed class MisuseTests
         using var thread = AcoThread.Initialize();
         using var stack = thread.CreateShareStack();
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => thread.CreateCoroutine(stack, Bodies.ExitAtOnce, 0, size));
-        Assert.Contains("between 16 and 67108864 bytes", e.Message, StringComparison.Ordinal);
+        Assert.Contains(AcoCoroutine.SaveStackSizeRule, e.Message, StringComparison.Ordinal);
         Still.Works(thread, stack);
     });
 

@@ -116,7 +116,7 @@ internal unsafe struct NativeShareStack
     public nuint ValgrindStackId;
 }
 
-/// <summary>aco_layout_t (aco_layout.h).</summary>
+/// <summary>aco_layout_t (aco_layout.h): offsets and sizes as the loaded library lays them out.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct NativeLayout
 {
@@ -124,57 +124,104 @@ internal struct NativeLayout
     public uint PointerSize;
     public uint RegCount;
     public uint RegIndexSp;
+    public uint RegIndexBp;
+    public uint RegIndexReturnAddress;
     public uint AcoSize;
     public uint AcoMainCo;
     public uint AcoIsEnd;
+    public uint AcoEntry;
     public uint AcoSaveStack;
     public uint AcoShareStack;
     public uint ShareStackSize;
     public uint ShareStackOwner;
     public uint ShareStackAlignRetPtr;
+    public uint TaskSize;
+    public uint TaskId;
+    public uint TaskValue;
+    public uint TaskIn;
+    public uint TaskOut;
+    public uint TaskInLength;
+    public uint TaskOutLength;
+    public uint TaskCode;
+    public uint TaskBornMs;
+    public uint TaskSinceMs;
+    public uint TaskState;
+    public uint TaskOp;
+    public uint TaskStatus;
+    public uint TaskCancel;
+    public uint LoopStatsSize;
+    public uint ShareStackMinSize;
+    public uint ShareStackDefaultSize;
+    public uint SaveStackDefaultSize;
 }
 
 /// <summary>
 /// This process's libaco layout, read once from the library (aco_get_layout) and checked against the
-/// managed mirrors, so no managed code assumes one ABI's layout.
+/// managed mirrors, so no managed code assumes one ABI's layout. Layers above (the scheduler's mirror of the
+/// run loop's task block) check theirs against <see cref="Native"/>.
 /// </summary>
 internal static unsafe class AcoLayout
 {
+    /// <summary>The layout version this assembly's mirrors follow (ACO_LAYOUT_VERSION).</summary>
+    internal const uint Version = 2;
+
+    private static readonly NativeLayout s_layout;
     private static readonly int s_registerBytes;
-    private static readonly int s_spIndex;
 
     static AcoLayout()
     {
         NativeLayout layout;
         AcoNative.GetLayout(&layout);
-        var problem = Check(layout);
+        ThrowIfMismatched("libaco", Check(layout));
+        s_layout = layout;
+        s_registerBytes = (int)layout.AcoMainCo;
+    }
+
+    /// <summary>The layout the library published.</summary>
+    internal static ref readonly NativeLayout Native => ref s_layout;
+
+    /// <summary>Throws when <paramref name="problem"/> is not null: the library and this assembly are from different builds.</summary>
+    internal static void ThrowIfMismatched(string what, string? problem)
+    {
         if (problem is not null)
         {
-            throw new PlatformNotSupportedException($"The loaded libaco's struct layout does not match Aco.Core's ({problem}): the library and the assembly come from different builds.");
+            throw new PlatformNotSupportedException($"The loaded {what} structures do not match this assembly's mirrors ({problem}): the library and the assembly come from different builds.");
         }
-        s_registerBytes = (int)layout.AcoMainCo;
-        s_spIndex = (int)layout.RegIndexSp;
+    }
+
+    /// <summary>Null when every pair agrees; otherwise what differs.</summary>
+    internal static string? Compare(params (string Name, long Native, long Managed)[] checks)
+    {
+        var wrong = checks.Where(c => c.Native != c.Managed).Select(c => $"{c.Name}: native {c.Native}, managed {c.Managed}").ToList();
+        return wrong.Count == 0 ? null : string.Join("; ", wrong);
     }
 
     /// <summary>Null when the library's layout matches the managed mirrors; otherwise what differs.</summary>
     internal static string? Check(in NativeLayout layout)
     {
+        if (layout.Version != Version)
+        {
+            return $"layout version: native {layout.Version}, managed {Version}";
+        }
+        if (layout.RegIndexSp >= layout.RegCount || layout.RegIndexBp >= layout.RegCount || layout.RegIndexReturnAddress >= layout.RegCount)
+        {
+            return "a saved-register slot is out of range";
+        }
         var regBytes = (int)(layout.RegCount * layout.PointerSize);
-        (string Name, long Native, long Managed)[] checks =
-        [
-            ("version", layout.Version, 1),
+        return Compare(
             ("pointer size", layout.PointerSize, sizeof(nint)),
             ("offset of main_co", layout.AcoMainCo, regBytes),
             ("offset of is_end", layout.AcoIsEnd, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.IsEnd))),
+            ("offset of fp", layout.AcoEntry, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.Entry))),
             ("offset of save_stack", layout.AcoSaveStack, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.SaveStack))),
             ("offset of share_stack", layout.AcoShareStack, regBytes + Marshal.OffsetOf<NativeCoroutineFields>(nameof(NativeCoroutineFields.ShareStack))),
             ("size of aco_t", layout.AcoSize, regBytes + sizeof(NativeCoroutineFields)),
             ("size of aco_share_stack_t", layout.ShareStackSize, sizeof(NativeShareStack)),
             ("offset of owner", layout.ShareStackOwner, Marshal.OffsetOf<NativeShareStack>(nameof(NativeShareStack.Owner))),
             ("offset of align_retptr", layout.ShareStackAlignRetPtr, Marshal.OffsetOf<NativeShareStack>(nameof(NativeShareStack.AlignRetPtr))),
-        ];
-        var wrong = checks.Where(c => c.Native != c.Managed).Select(c => $"{c.Name}: native {c.Native}, managed {c.Managed}").ToList();
-        return layout.RegIndexSp >= layout.RegCount ? "stack pointer slot out of range" : wrong.Count == 0 ? null : string.Join("; ", wrong);
+            ("smallest share stack", layout.ShareStackMinSize, AcoShareStack.MinSize),
+            ("default share stack", layout.ShareStackDefaultSize, AcoShareStack.DefaultSize),
+            ("default initial save stack", layout.SaveStackDefaultSize, AcoCoroutine.DefaultSaveStackSize));
     }
 
     /// <summary>Forces the check (it throws <see cref="PlatformNotSupportedException"/> on a mismatch).</summary>
@@ -183,8 +230,11 @@ internal static unsafe class AcoLayout
     /// <summary>The fields of <paramref name="co"/> after its saved-context slots.</summary>
     internal static NativeCoroutineFields* Fields(NativeCoroutine* co) => (NativeCoroutineFields*)((byte*)co + s_registerBytes);
 
+    /// <summary>A saved-context slot of a suspended coroutine.</summary>
+    internal static nint Register(NativeCoroutine* co, uint slot) => ((nint*)co)[slot];
+
     /// <summary>The stack pointer of a suspended coroutine (its saved-context slot).</summary>
-    internal static byte* StackPointer(NativeCoroutine* co) => ((byte**)co)[s_spIndex];
+    internal static byte* StackPointer(NativeCoroutine* co) => (byte*)Register(co, s_layout.RegIndexSp);
 }
 
 /// <summary>aco_counters_t.</summary>
