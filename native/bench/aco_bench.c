@@ -188,29 +188,55 @@ static void row(const char* what, const char* unit, double ours, const char* anc
     fflush(stdout);
 }
 
-/* Ordinary floating-point work on main, so that its MXCSR exception flags
- * differ from the coroutine's: the case that costs libaco's default build. */
+/* Ordinary floating-point work on main before each timed run: it raises MXCSR's
+ * inexact flag, which a switch that reloads MXCSR whenever it differs (libaco's
+ * default build) pays for, and which must cost nothing here (flags are not
+ * context). */
 static volatile double fp_sink = 1.0;
 static inline void main_fp_work(void) { fp_sink = fp_sink / 3.0 + 0.1; }
 
 static long round_trips(void) { return (quick ? 2000000 : 20000000) / (long)scale_down; }
 
-/* Time per resume + yield of a coroutine alone on its stack. */
-static double time_round_trip(const core_t* c, aco_t* co) {
-    long n = round_trips();
+/* Round trips are timed in slices, ours and the anchor alternating slice by
+ * slice, and each side's figure is its fastest slice: what the code costs when
+ * nothing else on this shared machine interferes. The slices also show the
+ * anchor's phases: fcontext reloads MXCSR with ldmxcsr on every jump, and on
+ * some Intel machines that loop turns many times slower after a millisecond or
+ * so of switching. The fcontext row gives each side's median slice over its
+ * fastest: interference from other processes raises both, a slow phase of
+ * fcontext's raises its own alone (flagged when it is above SLOW_PHASE and
+ * ours is not), next to the MXCSR that both fcontext contexts hold. */
+#define ROUND_TRIP_SLICES 200
+#define SLOW_PHASE 1.5
+
+static long round_trip_slice(void) { return round_trips() / ROUND_TRIP_SLICES; }
+
+/* MXCSR (x86-64), for the rows' notes; 0 elsewhere. */
+static uint32_t read_mxcsr(void) {
+    uint32_t v = 0;
+#if defined(__x86_64__)
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+#endif
+    return v;
+}
+
+/* Time per resume + yield of a coroutine alone on its stack, over n. */
+static double time_round_trip(const core_t* c, aco_t* co, long n) {
     main_fp_work();
     double t0 = now_ns();
     for (long i = 0; i < n; i++) c->resume(co);
     return (now_ns() - t0) / (double)n;
 }
 
-/* fcontext: one jump there and one back, the context on its own stack. */
+/* fcontext: one jump there and one back, the context on its own stack. The
+ * body records its MXCSR once, when it starts. */
+static uint32_t fctx_body_mxcsr;
 static void fctx_body(fctx_transfer_t t) {
+    fctx_body_mxcsr = read_mxcsr();
     for (;;) t = jump_fctx(t.fctx, NULL);
 }
 
-static double time_fcontext_round_trip(fctx_t* ctx) {
-    long n = round_trips();
+static double time_fcontext_round_trip(fctx_t* ctx, long n) {
     main_fp_work();
     fctx_t to = *ctx;
     double t0 = now_ns();
@@ -220,7 +246,18 @@ static double time_fcontext_round_trip(fctx_t* ctx) {
     return dt;
 }
 
-/* Round trips, anchor measured alternately with ours, best of 5 each.
+static int compare_double(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of n slice times over the fastest (sorts them). */
+static double median_over_fastest(double* t, int n) {
+    qsort(t, (size_t)n, sizeof(double), compare_double);
+    return t[n / 2] / t[0];
+}
+
+/* Round trips, ours and the anchor in alternating slices (see above).
  * Own FPU env against fcontext (which also keeps MXCSR and the x87 control
  * word per context); shared FPU env against libaco built to share it. */
 static void bench_round_trip(int share_fpu_env) {
@@ -239,27 +276,52 @@ static void bench_round_trip(int share_fpu_env) {
         as = libaco.share_stack_new(0);
         aco = libaco.create(libaco.main_co, as, 0, libaco.yield_forever, NULL);
     } else if (have_anchor) {
+        /* Created once main's flags are what they stay during the slices:
+         * fcontext's new context starts with the MXCSR it finds, so both of its
+         * contexts hold the same value and each ldmxcsr rewrites the value
+         * MXCSR already has (its fastest case). */
+        main_fp_work();
         size_t sz = 256 * 1024;
         fstack = malloc(sz);
         fctx = make_fctx((char*)fstack + sz, sz, fctx_body);
+        fctx = jump_fctx(fctx, NULL).fctx; /* the body starts and records its MXCSR */
     }
-    double best = 1e30, best_anchor = 1e30;
-    for (int rep = 0; rep < 5; rep++) {
-        double dt = time_round_trip(&api.core, co);
-        if (dt < best) best = dt;
-        if (have_anchor) {
-            dt = share_fpu_env ? time_round_trip(&libaco, aco) : time_fcontext_round_trip(&fctx);
-            if (dt < best_anchor) best_anchor = dt;
-        }
+    long n = round_trip_slice();
+    double ours[ROUND_TRIP_SLICES], anchor[ROUND_TRIP_SLICES];
+    for (int i = 0; i < ROUND_TRIP_SLICES; i++) {
+        ours[i] = time_round_trip(&api.core, co, n);
+        if (have_anchor)
+            anchor[i] = share_fpu_env ? time_round_trip(&libaco, aco, n) : time_fcontext_round_trip(&fctx, n);
     }
-    if (share_fpu_env)
-        row("resume + yield round trip, FPU env shared", "ns", best, anchor_name,
-            have_anchor ? best_anchor : NO_ANCHOR,
-            "best of 5; aco_set_share_fpu_env(1); libaco built with ACO_CONFIG_SHARE_FPU_MXCSR_ENV");
-    else
-        row("resume + yield round trip, own FPU env (default)", "ns", best, anchor_name,
-            have_anchor ? best_anchor : NO_ANCHOR,
-            "best of 5; alone on its stack; main's MXCSR flags differ; fcontext: jump there and back");
+    double ours_spread = median_over_fastest(ours, ROUND_TRIP_SLICES);
+    double anchor_spread = have_anchor ? median_over_fastest(anchor, ROUND_TRIP_SLICES) : 0;
+    char note[320];
+    if (share_fpu_env) {
+        snprintf(note, sizeof note,
+                 "fastest of %d slices of %ld, alternating; aco_set_share_fpu_env(1); libaco built "
+                 "with ACO_CONFIG_SHARE_FPU_MXCSR_ENV",
+                 ROUND_TRIP_SLICES, n);
+        row("resume + yield round trip, FPU env shared", "ns", ours[0], anchor_name,
+            have_anchor ? anchor[0] : NO_ANCHOR, note);
+    } else {
+        int len = snprintf(note, sizeof note, "fastest of %d slices of %ld, alternating; alone on its stack",
+                           ROUND_TRIP_SLICES, n);
+#if defined(__x86_64__)
+        uint32_t co_mxcsr; /* as the coroutine last left it (slot 8, +4) */
+        memcpy(&co_mxcsr, (const char*)&co->reg[ACO_REG_IDX_FPU] + 4, sizeof co_mxcsr);
+        len += snprintf(note + len, sizeof note - (size_t)len, "; MXCSR main %#x, coroutine %#x",
+                        (unsigned)read_mxcsr(), (unsigned)co_mxcsr);
+#endif
+        if (have_anchor)
+            snprintf(note + len, sizeof note - (size_t)len,
+                     "; fcontext: jump there and back, MXCSR %#x in both contexts; median/fastest "
+                     "slice: ours %.2f, fcontext %.2f%s",
+                     (unsigned)fctx_body_mxcsr, ours_spread, anchor_spread,
+                     anchor_spread > SLOW_PHASE && ours_spread <= SLOW_PHASE ? " (fcontext: SLOW PHASE)"
+                                                                             : "");
+        row("resume + yield round trip, own FPU env (default)", "ns", ours[0], anchor_name,
+            have_anchor ? anchor[0] : NO_ANCHOR, note);
+    }
     api.core.destroy(co);
     api.core.share_stack_destroy(s);
     if (aco != NULL) {

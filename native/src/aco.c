@@ -176,9 +176,6 @@ void aco_share_stack_destroy(aco_share_stack_t* sstk) {
 
 /* ---- coroutines ------------------------------------------------------------ */
 
-/* acosw under a name that binds inside the library (no PLT). */
-extern void* aco_switch_internal_(aco_t* from_co, aco_t* to_co) __asm__("aco_switch_internal_");
-
 #ifdef ACO_ASAN
 static void aco_asan_entry_(void);
 #endif
@@ -358,22 +355,41 @@ static inline void aco_fold_stack_hwm(aco_t* co) {
         co->stack_hwm = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 }
 
+#ifndef ACO_ASAN
+/* aco_resume when resume_co must first take its share stack (copies): kept
+ * out of line, so that the common path needs no stack frame. */
+__attribute__((noinline)) static void aco_resume_taking_stack(aco_t* resume_co, int fpu_saved) {
+    aco_take_share_stack(resume_co);
+    aco_fold_stack_hwm(resume_co);
+    aco_abi_resume_switch(resume_co->main_co, resume_co, fpu_saved);
+}
+#endif
+
 void aco_resume(aco_t* resume_co) {
     aco_assert(resume_co != NULL && resume_co->main_co != NULL && resume_co->is_end == 0);
+#ifdef ACO_ASAN
     /* Only a main coroutine resumes: never from inside another coroutine. */
     aco_assert(aco_gtls_co == NULL || aco_gtls_co->main_co == NULL);
     aco_share_stack_t* sstk = resume_co->share_stack;
     if (aco_unlikely(sstk->owner != resume_co)) aco_take_share_stack(resume_co);
     aco_fold_stack_hwm(resume_co);
-#ifdef ACO_ASAN
     void* main_fake_stack = NULL;
     __sanitizer_start_switch_fiber(&main_fake_stack, sstk->ptr, sstk->sz);
     aco_switch_internal_(resume_co->main_co, resume_co);
     __sanitizer_finish_switch_fiber(main_fake_stack, NULL, NULL);
 #else
-    /* A tail call (nothing may follow it): when resume_co yields, the switch
-     * continues directly in our caller. acosw sets aco_gtls_co both ways. */
-    aco_switch_internal_(resume_co->main_co, resume_co);
+    /* First, before the checks: see aco_abi_resume_save_fpu. */
+    int fpu_saved = aco_abi_resume_save_fpu(resume_co->main_co, resume_co);
+    aco_assert(aco_gtls_co == NULL || aco_gtls_co->main_co == NULL); /* resumed from a main coroutine */
+    /* Each path ends in a tail call (nothing may follow it): when resume_co
+     * yields, the switch continues directly in our caller. The switch sets
+     * aco_gtls_co both ways. */
+    if (aco_unlikely(resume_co->share_stack->owner != resume_co)) {
+        aco_resume_taking_stack(resume_co, fpu_saved);
+        return;
+    }
+    aco_fold_stack_hwm(resume_co);
+    aco_abi_resume_switch(resume_co->main_co, resume_co, fpu_saved);
 #endif
 }
 

@@ -32,6 +32,17 @@ static inline void aco_abi_init_context(aco_t* co, aco_share_stack_t* s, aco_cof
     co->reg[ACO_REG_IDX_SP] = s->align_retptr;
 }
 
+/* aco_resume enters the switch as acosw does: FPCR is read inside it. */
+static inline int aco_abi_resume_save_fpu(aco_t* main_co, const aco_t* co) {
+    (void)main_co;
+    (void)co;
+    return 0;
+}
+static inline void aco_abi_resume_switch(aco_t* main_co, aco_t* co, int fpu_saved) {
+    (void)fpu_saved;
+    aco_switch_internal_(main_co, co);
+}
+
 /* No spare bits in the saved context here (FPCR is saved as 64 bits): every
  * save stack counts as cold (aco.c then prefetches all of it). */
 static inline uint16_t aco_abi_get_save_stamp(const aco_t* co) {

@@ -48,7 +48,8 @@
  * global, through emulated TLS (__emutls_get_address) about 27 ns more.
  *
  * acosw ends with an indirect jmp, never a ret, and saves/reloads the FPU
- * control state only as the System V file does (see there).
+ * control state only as the System V file does, in the same order (see there
+ * why MXCSR is read first and compared last); r11 says whether it does.
  */
 
 /* MXCSR bits that are control state (everything except the 6 status flags). */
@@ -67,20 +68,32 @@
 /* void* acosw(aco_t* from_co, aco_t* to_co)
  *   rcx = from_co: where the current context is saved
  *   rdx = to_co:   the context to continue
- * Returns from_co in rax to the code that to_co resumes. */
+ * Returns from_co in rax to the code that to_co resumes.
+ *
+ * Two more entries, for aco.c only (not exported):
+ *   aco_switch_fpu_saved_  from_co's x87 control word and MXCSR are already
+ *                          stored in its slot 8, and the FPU state is switched;
+ *   aco_switch_shared_     both sides share the thread's FPU state. */
     .globl  acosw
     .def    acosw; .scl 2; .type 32; .endef
     .globl  aco_switch_internal_    /* the same code, called from aco.c */
     .def    aco_switch_internal_; .scl 2; .type 32; .endef
+    .globl  aco_switch_fpu_saved_
+    .def    aco_switch_fpu_saved_; .scl 2; .type 32; .endef
+    .globl  aco_switch_shared_
+    .def    aco_switch_shared_; .scl 2; .type 32; .endef
     .p2align 4
 acosw:
 aco_switch_internal_:
-    movzbl  SHARE_FPU_ENV(%rcx), %eax
-    andb    SHARE_FPU_ENV(%rdx), %al /* ZF = 0 iff both share the thread's FPU state */
-    jnz     1f                      /* (no flag changes until the jnz below) */
+    movzbl  SHARE_FPU_ENV(%rcx), %r11d
+    andb    SHARE_FPU_ENV(%rdx), %r11b /* r11 = 1 iff both share the thread's FPU state */
+    jnz     .Lsaved                 /* both share: no FPU state to save */
     stmxcsr 68(%rcx)                /* save MXCSR (control bits and flags) */
     fnstcw  64(%rcx)                /* save x87 control word */
-1:  movq    (%rsp), %r8             /* r8 = our return address */
+aco_switch_fpu_saved_:
+    xorl    %r11d, %r11d            /* r11 = 0: the FPU state is switched */
+.Lsaved:
+    movq    (%rsp), %r8             /* r8 = our return address */
     leaq    8(%rsp), %r9            /* r9 = caller's rsp after we return */
     movq    %r12, 0(%rcx)           /* save r12 */
     movq    %r13, 8(%rcx)           /* save r13 */
@@ -108,16 +121,12 @@ aco_switch_internal_:
     movups  %xmm13, 224(%rcx)       /* save xmm13 */
     movups  %xmm14, 240(%rcx)       /* save xmm14 */
     movups  %xmm15, 256(%rcx)       /* save xmm15 */
-    jnz     .Lfpu_done              /* both share the thread's FPU state: skip */
-    movl    68(%rdx), %eax          /* eax = to_co's MXCSR */
-    xorl    68(%rcx), %eax          /* eax = bits that differ from ours */
-    testl   $MXCSR_CONTROL_BITS, %eax
-    jnz     .Lload_mxcsr            /* control bits differ: reload (rare) */
-.Lmxcsr_done:
+    testb   %r11b, %r11b
+    jnz     .Lfpucw_done            /* both share the thread's FPU state: skip */
     movzwl  64(%rdx), %eax          /* eax = to_co's x87 control word */
     cmpw    64(%rcx), %ax
     jne     .Lload_fpucw            /* differs: reload (rare) */
-.Lfpu_done:
+.Lfpucw_done:
     movups  112(%rdx), %xmm6        /* restore xmm6 */
     movups  128(%rdx), %xmm7        /* restore xmm7 */
     movups  144(%rdx), %xmm8        /* restore xmm8 */
@@ -148,13 +157,23 @@ aco_switch_internal_:
     movq    (%r8,%rax,8), %r8       /* r8 = this DLL's TLS block */
     movq    %rdx, aco_gtls_co@SECREL32(%r8) /* aco_gtls_co = to_co */
     movq    %rcx, %rax              /* return value: from_co */
+    testb   %r11b, %r11b
+    jnz     .Lcontinue              /* both share the thread's FPU state */
+    movl    68(%rdx), %r9d          /* r9d = to_co's MXCSR */
+    xorl    68(%rcx), %r9d          /* r9d = bits that differ from ours (the late read-back) */
+    testl   $MXCSR_CONTROL_BITS, %r9d
+    jnz     .Lload_mxcsr            /* control bits differ: reload (rare) */
+.Lcontinue:
     jmpq    *32(%rdx)               /* continue at to_co's rip */
-.Lload_mxcsr:
-    ldmxcsr 68(%rdx)                /* to_co's rounding mode, masks, DAZ, FZ */
-    jmp     .Lmxcsr_done
 .Lload_fpucw:
     fldcw   64(%rdx)                /* to_co's x87 precision, rounding, masks */
-    jmp     .Lfpu_done
+    jmp     .Lfpucw_done
+.Lload_mxcsr:
+    ldmxcsr 68(%rdx)                /* to_co's rounding mode, masks, DAZ, FZ */
+    jmpq    *32(%rdx)               /* continue at to_co's rip */
+aco_switch_shared_:
+    movl    $1, %r11d               /* r11 = 1: both share the thread's FPU state */
+    jmp     .Lsaved
 
 /* void aco_save_fpucw_mxcsr(void* p)
  *   rcx = p: 8 bytes; x87 control word at +0, MXCSR at +4 (same layout as
