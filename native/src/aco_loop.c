@@ -14,7 +14,8 @@
 
 #include "aco_bridge.h"
 
-_Static_assert(sizeof(aco_task_t) == 56, "aco_task_t is part of the per-coroutine memory budget");
+_Static_assert(sizeof(aco_task_t) == (sizeof(void*) == 8 ? 56 : 44),
+               "aco_task_t is part of the per-coroutine memory budget");
 
 struct aco_loop {
     aco_loop_stats_t stats;
