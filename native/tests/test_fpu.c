@@ -14,7 +14,8 @@ static double third(void) { return one / three; }
  * checks are skipped under it (the rounding-mode state is still checked). */
 static int fpu_fully_emulated;
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__i386__)
+#define TEST_X87 1
 static unsigned short x87_cw(void) {
     unsigned short cw;
     __asm__ volatile("fnstcw %0" : "=m"(cw));
@@ -23,19 +24,21 @@ static unsigned short x87_cw(void) {
 static void set_x87_cw(unsigned short cw) { __asm__ volatile("fldcw %0" : : "m"(cw)); }
 #endif
 
-static double third_nearest, third_upward;
+/* third_upward_single: 1/3 in the upward coroutine's env (upward, and x87
+ * single precision, which only x87 arithmetic (i386) sees). */
+static double third_nearest, third_upward, third_upward_single;
 
 static void upward_entry(void) {
     int* rounds = aco_get_arg();
     CHECK_EQ(fegetround(), FE_TONEAREST); /* starts with the thread's recorded env */
     CHECK_EQ(fesetround(FE_UPWARD), 0);
-#if defined(__x86_64__)
+#ifdef TEST_X87
     set_x87_cw((unsigned short)((x87_cw() & ~0x0300) | 0x0000)); /* single precision */
 #endif
     for (;;) {
         CHECK_EQ(fegetround(), FE_UPWARD);
-        if (fpu_fully_emulated) CHECK(third() == third_upward);
-#if defined(__x86_64__)
+        if (fpu_fully_emulated) CHECK(third() == third_upward_single);
+#ifdef TEST_X87
         if (fpu_fully_emulated) CHECK_EQ(x87_cw() & 0x0300, 0x0000);
 #endif
         feraiseexcept(FE_INEXACT | FE_DIVBYZERO); /* masked: only sets flags */
@@ -66,6 +69,14 @@ int main(void) {
     third_nearest = third();
     fesetround(FE_UPWARD);
     third_upward = third();
+#ifdef TEST_X87
+    unsigned short cw = x87_cw();
+    set_x87_cw((unsigned short)((cw & ~0x0300) | 0x0000));
+    third_upward_single = third();
+    set_x87_cw(cw);
+#else
+    third_upward_single = third_upward;
+#endif
     fesetround(FE_TONEAREST);
     fpu_fully_emulated = third_upward > third_nearest;
     const char* vg = getenv("ACO_TEST_VALGRIND");
@@ -78,7 +89,7 @@ int main(void) {
     int up_rounds = 0, plain_rounds = 0;
     aco_t* up = aco_create(main_co, s1, 0, upward_entry, &up_rounds);
     aco_t* plain = aco_create(main_co, s2, 0, plain_entry, &plain_rounds);
-#if defined(__x86_64__)
+#ifdef TEST_X87
     unsigned short main_cw = x87_cw();
 #endif
     int shared_env = aco_get_share_fpu_env();
@@ -88,7 +99,7 @@ int main(void) {
         if (!shared_env) {
             CHECK_EQ(fegetround(), FE_TONEAREST); /* main does not see the coroutine's mode */
             if (fpu_fully_emulated) CHECK(third() == third_nearest);
-#if defined(__x86_64__)
+#ifdef TEST_X87
             CHECK_EQ(x87_cw(), main_cw);
 #endif
         }
