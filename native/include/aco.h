@@ -75,6 +75,12 @@ extern "C" {
 #define ACO_TLS_MODEL
 #endif
 
+/* The symbol of a function the assembly defines: its C name, plus the prefix
+ * the platform gives C symbols ("_" on 32-bit Windows, none elsewhere). */
+#define ACO_STR2_(x) #x
+#define ACO_STR_(x) ACO_STR2_(x)
+#define ACO_ASM_NAME(name) __asm__(ACO_STR_(__USER_LABEL_PREFIX__) name)
+
 /* Saved-context slots in aco_t.reg (see the diagram in the ABI's .S file). */
 #if defined(__x86_64__)
 #define ACO_REG_IDX_RETADDR 4
@@ -94,7 +100,12 @@ extern "C" {
 #define ACO_REG_IDX_SP 1
 #define ACO_REG_IDX_BP 2
 #define ACO_REG_IDX_FPU 6
+#ifdef _WIN32
+/* Windows: also the TEB's exception list and stack bounds. */
+#define ACO_REG_COUNT 12
+#else
 #define ACO_REG_COUNT 8
+#endif
 #elif defined(__aarch64__)
 /* x19-x28 (0-9), fp (10), lr = resume address (11), sp (12), d8-d15 (13-20), fpcr (21). */
 #define ACO_REG_IDX_BP 10
@@ -204,9 +215,9 @@ ACO_EXPORT extern void aco_runtime_test(void);
 ACO_EXPORT extern void aco_thread_init(aco_cofuncp_t last_word_co_fp);
 
 /* The context switch (assembly). Coroutine code calls it through the macros. */
-ACO_EXPORT extern void* acosw(aco_t* from_co, aco_t* to_co) __asm__("acosw");
-ACO_EXPORT extern void aco_save_fpucw_mxcsr(void* p) __asm__("aco_save_fpucw_mxcsr");
-ACO_EXPORT extern void aco_funcp_protector_asm(void) __asm__("aco_funcp_protector_asm");
+ACO_EXPORT extern void* acosw(aco_t* from_co, aco_t* to_co) ACO_ASM_NAME("acosw");
+ACO_EXPORT extern void aco_save_fpucw_mxcsr(void* p) ACO_ASM_NAME("aco_save_fpucw_mxcsr");
+ACO_EXPORT extern void aco_funcp_protector_asm(void) ACO_ASM_NAME("aco_funcp_protector_asm");
 ACO_EXPORT extern void aco_funcp_protector(void);
 
 /* = aco_share_stack_new2(sz, 1). */
@@ -229,7 +240,7 @@ ACO_EXPORT extern aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_sta
 #ifdef _WIN32
 /* Windows: the DLL's native thread-local, read and written through its
  * address (aco_gtls_co stays an lvalue, so libaco programs build unchanged). */
-ACO_EXPORT extern aco_t** aco_gtls_co_addr(void) __asm__("aco_gtls_co_addr");
+ACO_EXPORT extern aco_t** aco_gtls_co_addr(void) ACO_ASM_NAME("aco_gtls_co_addr");
 #define aco_gtls_co (*aco_gtls_co_addr())
 #else
 ACO_EXPORT extern __thread aco_t* aco_gtls_co ACO_TLS_MODEL;

@@ -5,7 +5,9 @@
 #include "aco_abi_x86_64_ms.h"
 #elif defined(__x86_64__)
 #include "aco_abi_x86_64.h"
-#elif defined(__i386__) && !defined(_WIN32)
+#elif defined(__i386__) && defined(_WIN32)
+#include "aco_abi_i386_ms.h"
+#elif defined(__i386__)
 #include "aco_abi_i386.h"
 #elif defined(__aarch64__)
 #include "aco_abi_aarch64.h"

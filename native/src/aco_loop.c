@@ -14,7 +14,8 @@
 
 #include "aco_bridge.h"
 
-_Static_assert(sizeof(aco_task_t) == (sizeof(void*) == 8 ? 56 : 44),
+/* 56 bytes on 64-bit; on 32-bit 44, or 48 where int64_t fields are 8-byte aligned (Windows). */
+_Static_assert(sizeof(aco_task_t) == (sizeof(void*) == 8 ? 56 : offsetof(aco_task_t, id) == 8 ? 48 : 44),
                "aco_task_t is part of the per-coroutine memory budget");
 
 struct aco_loop {

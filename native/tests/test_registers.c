@@ -68,13 +68,22 @@ __asm__(
     ".size regs_call, .-regs_call\n");
 #elif defined(__i386__)
 enum { NREGS = 4 }; /* ebx, ebp, esi, edi */
+#ifdef _WIN32 /* cdecl's leading underscore; PE has no .type/.size */
+#define REGS_CALL "_regs_call"
+#define REGS_CALL_TYPE ""
+#define REGS_CALL_SIZE ""
+#else
+#define REGS_CALL "regs_call"
+#define REGS_CALL_TYPE ".type regs_call, @function\n"
+#define REGS_CALL_SIZE ".size regs_call, .-regs_call\n"
+#endif
 /* Stack on entry: 4 fn, 8 arg, 12 seed (low word), 16 seed (high word), 20 out.
  * out[k] gets register k zero-extended. */
 __asm__(
     ".text\n"
-    ".globl regs_call\n"
-    ".type regs_call, @function\n"
-    "regs_call:\n"
+    ".globl " REGS_CALL "\n"
+    REGS_CALL_TYPE
+    REGS_CALL ":\n"
     "  pushl %ebp\n  pushl %ebx\n  pushl %esi\n  pushl %edi\n" /* arguments now at 20(%esp) */
     "  movl 20(%esp), %ecx\n  movl 24(%esp), %edx\n  movl 28(%esp), %eax\n"
     "  movl %eax, %ebx\n  leal 1(%eax), %ebp\n  leal 2(%eax), %esi\n  leal 3(%eax), %edi\n"
@@ -86,7 +95,7 @@ __asm__(
     "  movl %esi, 16(%eax)\n  movl $0, 20(%eax)\n  movl %edi, 24(%eax)\n  movl $0, 28(%eax)\n"
     "  popl %edi\n  popl %esi\n  popl %ebx\n  popl %ebp\n"
     "  ret\n"
-    ".size regs_call, .-regs_call\n");
+    REGS_CALL_SIZE);
 #elif defined(__aarch64__)
 enum { NREGS = 11 }; /* x19-x28, x29 */
 __asm__(
