@@ -14,7 +14,8 @@
  *   aco_bench loop       only the run-loop rows
  *   aco_bench floors     what fresh pages and a cold coroutine's destroy cost
  *                        with no library work (Linux; run it alone: a fresh heap)
- *   aco_bench memory N   only the RSS row for N coroutines
+ *   aco_bench memory N   only the RSS row for N coroutines (each library in a
+ *                        fresh process)
  *
  * Anchors run the same rows in the same process, side by side with ours:
  * Boost.Context's jump_fcontext for the own-stack round trip (when the build
@@ -445,6 +446,35 @@ static void bench_create_destroy(void) {
     row("aco_destroy", "ns", d, "libaco", ad, note);
 }
 
+/* ---- rows measured in fresh processes --------------------------------------- */
+
+/* Replaces this process with `aco_bench ARGS...` (at most 3). A cross build's
+ * program that this kernel cannot execute (i386 or AArch64 under qemu-user:
+ * the exec fails with ENOEXEC) runs again under the emulator named by
+ * ACO_BENCH_EMULATOR ("qemu-i386 -L /usr/i686-linux-gnu"), or else the one it
+ * was built for. Returns only on failure. */
+static void exec_self(const char* a0, const char* a1, const char* a2) {
+    execl("/proc/self/exe", "aco_bench", a0, a1, a2, (char*)NULL);
+#ifndef _WIN32
+    const char* emulator = getenv("ACO_BENCH_EMULATOR");
+#ifdef ACO_BENCH_EMULATOR
+    if (emulator == NULL) emulator = ACO_BENCH_EMULATOR;
+#endif
+    char self[4096], words[512];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (emulator == NULL || n <= 0 || strlen(emulator) >= sizeof words) return;
+    self[n] = 0;
+    strcpy(words, emulator);
+    char* argv[24];
+    int argc = 0;
+    for (char* w = strtok(words, " "); w != NULL && argc < 16; w = strtok(NULL, " ")) argv[argc++] = w;
+    const char* rest[] = {self, a0, a1, a2};
+    for (int i = 0; i < 4 && rest[i] != NULL; i++) argv[argc++] = (char*)rest[i];
+    argv[argc] = NULL;
+    if (argc > 0) execvp(argv[0], argv);
+#endif
+}
+
 /* ---- churn: libaco's benchmark pattern, round after round ------------------
  * Each round creates `count` coroutines on one share stack (64 B initial save
  * stack), resumes each once (a copy each time) and destroys them all. Rounds
@@ -506,8 +536,7 @@ static int run_churn(const char* which, int in_process, double t[CHURN_ROUNDS][C
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        execl("/proc/self/exe", "aco_bench", quick ? "churn-child-quick" : "churn-child", which,
-              (char*)NULL);
+        exec_self(quick ? "churn-child-quick" : "churn-child", which, NULL);
         _exit(127);
     }
     close(fd[1]);
@@ -659,42 +688,85 @@ static void bench_floors(void) {
 static void bench_floors(void) { fprintf(stderr, "aco_bench: floors need Linux\n"); }
 #endif
 
-/* RSS growth per coroutine with `count` coroutines alive, each having yielded
- * once (so each holds its saved stack), the pointer array included. */
-static void bench_memory(size_t count) {
-    aco_share_stack_t* s = api.core.share_stack_new(0);
+/* RSS growth per coroutine of `c` with `count` coroutines alive, each having
+ * yielded once (so each holds its saved stack), the pointer array included. */
+static double memory_per_coroutine(const core_t* c, size_t count) {
+    aco_share_stack_t* s = c->share_stack_new(0);
     long before = rss_bytes();
     aco_t** cos = malloc(count * sizeof(*cos));
-    for (size_t i = 0; i < count; i++)
-        cos[i] = api.core.create(api.core.main_co, s, 0, api.core.yield_forever, NULL);
-    for (size_t i = 0; i < count; i++) api.core.resume(cos[i]);
-    long after = rss_bytes();
-    aco_counters_t c;
-    api.get_counters(&c);
-    char what[96], note[192];
-    snprintf(what, sizeof what, "RSS per coroutine, %zu alive", count);
-    snprintf(note, sizeof note,
-             "one yield each, 64 B save stack, pointer array included; counters: %lld live, %lld "
-             "save-stack bytes",
-             (long long)c.live_coroutines, (long long)c.save_stack_bytes);
-    row(what, "B", (double)(after - before) / (double)count, NULL, NO_ANCHOR, note);
+    for (size_t i = 0; i < count; i++) cos[i] = c->create(c->main_co, s, 0, c->yield_forever, NULL);
+    for (size_t i = 0; i < count; i++) c->resume(cos[i]);
+    return (double)(rss_bytes() - before) / (double)count;
 }
 
-/* Runs `aco_bench memory count` as a fresh process: a clean heap. */
-static void bench_memory_in_new_process(size_t count) {
+/* What one library's memory row needs: bytes per coroutine, and our counters. */
+typedef struct {
+    double per_coroutine;
+    long long live, save_bytes;
+} memory_t;
+
+/* Child side: `aco_bench memory-child N ours|libaco` prints its memory_t. */
+static int memory_child(size_t count, const char* which) {
+    const core_t* c = strcmp(which, "libaco") == 0 ? &libaco : &api.core;
+    if (c->name == NULL) return 3;
+    double per = memory_per_coroutine(c, count);
+    aco_counters_t k = {0};
+    if (c == &api.core) api.get_counters(&k);
+    printf("%.3f %lld %lld\n", per, (long long)k.live_coroutines, (long long)k.save_stack_bytes);
+    return 0;
+}
+
+/* Measures `which` in a fresh process (a clean heap each), or in this one
+ * (smoke). Returns 0 if unavailable. */
+static int run_memory(const char* which, size_t count, int in_process, memory_t* m) {
+    if (in_process) {
+        const core_t* c = strcmp(which, "libaco") == 0 ? &libaco : &api.core;
+        if (c->name == NULL) return 0;
+        m->per_coroutine = memory_per_coroutine(c, count);
+        aco_counters_t k = {0};
+        api.get_counters(&k);
+        m->live = k.live_coroutines;
+        m->save_bytes = k.save_stack_bytes;
+        return 1;
+    }
     char arg[32];
     snprintf(arg, sizeof arg, "%zu", count);
+    int fd[2];
+    if (pipe(fd) != 0) return 0;
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        execl("/proc/self/exe", "aco_bench", "memory", arg, (char*)NULL);
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        exec_self("memory-child", arg, which);
         _exit(127);
     }
+    close(fd[1]);
+    FILE* f = fdopen(fd[0], "r");
+    int ok = f != NULL && fscanf(f, "%lf %lld %lld", &m->per_coroutine, &m->live, &m->save_bytes) == 3;
+    if (f != NULL) fclose(f);
     int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        ok = 0;
+    return ok;
+}
+
+/* The RSS row: ours, and libaco's beside it, each in a fresh process. */
+static void bench_memory(size_t count, int in_process) {
+    memory_t ours, anchor;
+    if (!run_memory("ours", count, in_process, &ours)) {
         fprintf(stderr, "aco_bench: the memory row failed\n");
         exit(2);
     }
+    int have = run_memory("libaco", count, in_process, &anchor);
+    char what[96], note[192];
+    snprintf(what, sizeof what, "RSS per coroutine, %zu alive", count);
+    snprintf(note, sizeof note,
+             "one yield each, 64 B save stack, pointer array included; %s; counters: %lld live, %lld "
+             "save-stack bytes",
+             in_process ? "both in this process" : "a fresh process each", ours.live, ours.save_bytes);
+    row(what, "B", ours.per_coroutine, "libaco", have ? anchor.per_coroutine : NO_ANCHOR, note);
 }
 
 static void init_core(core_t* c) {
@@ -715,8 +787,10 @@ int main(int argc, char** argv) {
     load();
     init_core(&api.core);
     init_core(&libaco);
+    if (argc > 3 && strcmp(mode, "memory-child") == 0) return memory_child((size_t)atol(argv[2]), argv[3]);
     if (argc > 2 && strcmp(mode, "memory") == 0) {
-        bench_memory((size_t)atol(argv[2]));
+        printf("| benchmark | ours | anchor | ours/anchor | notes |\n|---|---:|---:|---:|---|\n");
+        bench_memory((size_t)atol(argv[2]), 0);
         return 0;
     }
     if (argc > 2 && strncmp(mode, "churn-child", 11) == 0) return churn_child(argv[2]);
@@ -757,10 +831,7 @@ int main(int argc, char** argv) {
     if (!only_churn) bench_create_destroy();
     bench_churn(smoke);
     if (only_churn) return 0;
-    if (smoke)
-        bench_memory(100000 / scale_down); /* in process: an emulator may not exec */
-    else
-        bench_memory_in_new_process(quick ? 100000 : 1000000);
-    if (!quick) bench_memory_in_new_process(10000000);
+    bench_memory(smoke ? 100000 / scale_down : quick ? 100000 : 1000000, smoke);
+    if (!quick) bench_memory(10000000, 0);
     return 0;
 }

@@ -12,11 +12,12 @@
  * pointer to the stack top) is copied out to the owner's private save stack
  * and the arriving coroutine's saved bytes are copied back.
  *
- * Context switch ABI (System V AMD64 ABI, section 3.2.1 "Registers"; AAPCS64
- * section 6.1.1 on AArch64): only callee-saved registers, the stack pointer and
- * the return address are switched, plus the FPU control state that the ABI
- * says a callee must preserve (x87 control word and MXCSR control bits on
- * x86-64, FPCR on AArch64). Status flags (MXCSR exception flags, FPSR) are
+ * Context switch ABI (System V AMD64 ABI, section 3.2.1 "Registers"; Intel386
+ * psABI section 2.2.1 on i386; AAPCS64 section 6.1.1 on AArch64): only
+ * callee-saved registers, the stack pointer and the return address are
+ * switched, plus the FPU control state that the ABI says a callee must
+ * preserve (x87 control word and MXCSR control bits on x86-64 and i386, FPCR
+ * on AArch64). Status flags (MXCSR exception flags, FPSR) are
  * not context: they are never reloaded just because they differ.
  *
  * Pitfall (documented by libaco too): never let a signal handler run on a
@@ -49,8 +50,8 @@ extern "C" {
 #define ACO_VERSION_MINOR 2
 #define ACO_VERSION_PATCH 4
 
-#if !defined(__x86_64__) && !defined(__aarch64__)
-#error "aco: only x86-64 and AArch64 are supported"
+#if !defined(__x86_64__) && !defined(__i386__) && !defined(__aarch64__)
+#error "aco: only x86-64, i386 and AArch64 are supported"
 #endif
 
 #if defined(_WIN32)
@@ -74,6 +75,12 @@ extern "C" {
 #define ACO_TLS_MODEL
 #endif
 
+/* The symbol of a function the assembly defines: its C name, plus the prefix
+ * the platform gives C symbols ("_" on 32-bit Windows, none elsewhere). */
+#define ACO_STR2_(x) #x
+#define ACO_STR_(x) ACO_STR2_(x)
+#define ACO_ASM_NAME(name) __asm__(ACO_STR_(__USER_LABEL_PREFIX__) name)
+
 /* Saved-context slots in aco_t.reg (see the diagram in the ABI's .S file). */
 #if defined(__x86_64__)
 #define ACO_REG_IDX_RETADDR 4
@@ -85,6 +92,19 @@ extern "C" {
 #define ACO_REG_COUNT 34
 #else
 #define ACO_REG_COUNT 9
+#endif
+#elif defined(__i386__)
+/* libaco's slots: eip (0), esp (1), ebp (2), edi, esi, ebx, x87 control word
+ * (6), MXCSR (7). */
+#define ACO_REG_IDX_RETADDR 0
+#define ACO_REG_IDX_SP 1
+#define ACO_REG_IDX_BP 2
+#define ACO_REG_IDX_FPU 6
+#ifdef _WIN32
+/* Windows: also the TEB's exception list and stack bounds. */
+#define ACO_REG_COUNT 12
+#else
+#define ACO_REG_COUNT 8
 #endif
 #elif defined(__aarch64__)
 /* x19-x28 (0-9), fp (10), lr = resume address (11), sp (12), d8-d15 (13-20), fpcr (21). */
@@ -195,9 +215,9 @@ ACO_EXPORT extern void aco_runtime_test(void);
 ACO_EXPORT extern void aco_thread_init(aco_cofuncp_t last_word_co_fp);
 
 /* The context switch (assembly). Coroutine code calls it through the macros. */
-ACO_EXPORT extern void* acosw(aco_t* from_co, aco_t* to_co) __asm__("acosw");
-ACO_EXPORT extern void aco_save_fpucw_mxcsr(void* p) __asm__("aco_save_fpucw_mxcsr");
-ACO_EXPORT extern void aco_funcp_protector_asm(void) __asm__("aco_funcp_protector_asm");
+ACO_EXPORT extern void* acosw(aco_t* from_co, aco_t* to_co) ACO_ASM_NAME("acosw");
+ACO_EXPORT extern void aco_save_fpucw_mxcsr(void* p) ACO_ASM_NAME("aco_save_fpucw_mxcsr");
+ACO_EXPORT extern void aco_funcp_protector_asm(void) ACO_ASM_NAME("aco_funcp_protector_asm");
 ACO_EXPORT extern void aco_funcp_protector(void);
 
 /* Sizes the core applies (beyond libaco, which has the same values inline). */
@@ -225,7 +245,7 @@ ACO_EXPORT extern aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_sta
 #ifdef _WIN32
 /* Windows: the DLL's native thread-local, read and written through its
  * address (aco_gtls_co stays an lvalue, so libaco programs build unchanged). */
-ACO_EXPORT extern aco_t** aco_gtls_co_addr(void) __asm__("aco_gtls_co_addr");
+ACO_EXPORT extern aco_t** aco_gtls_co_addr(void) ACO_ASM_NAME("aco_gtls_co_addr");
 #define aco_gtls_co (*aco_gtls_co_addr())
 #else
 ACO_EXPORT extern __thread aco_t* aco_gtls_co ACO_TLS_MODEL;
@@ -289,8 +309,9 @@ ACO_EXPORT extern void aco_exit1_fn(aco_t* co) __attribute__((noreturn));
 ACO_EXPORT extern int aco_is_main_co_fn(const aco_t* co);
 
 /* aco_create() for a non-main coroutine, with prefix_bytes (at most 4096, a
- * multiple of 8) of zeroed memory allocated right before the aco_t, in the same
- * allocation: aco_get_prefix() returns it, aco_destroy() frees it. */
+ * multiple of the pointer size) of zeroed memory allocated right before the
+ * aco_t, in the same allocation: aco_get_prefix() returns it, aco_destroy()
+ * frees it. */
 ACO_EXPORT extern aco_t* aco_create_with_prefix(aco_t* main_co, aco_share_stack_t* share_stack,
                                                 size_t save_stack_sz, aco_cofuncp_t fp, void* arg,
                                                 size_t prefix_bytes);

@@ -50,7 +50,7 @@ static __thread aco_thread_state aco_tls ACO_TLS_MODEL;
 /* ---- thread init and the last word ---------------------------------------- */
 
 void aco_runtime_test(void) {
-    _Static_assert(sizeof(void*) == 8, "aco needs 64-bit pointers");
+    _Static_assert(sizeof(void*) == 8 || sizeof(void*) == 4, "aco needs 32- or 64-bit pointers");
     _Static_assert(sizeof(int) >= 4, "aco needs int of at least 32 bits");
     _Static_assert(sizeof(int) <= sizeof(size_t), "aco needs size_t at least as wide as int");
     _Static_assert(offsetof(aco_t, reg) == 0, "the context switch expects reg first");
@@ -59,6 +59,9 @@ void aco_runtime_test(void) {
                    "the context switch reads share_fpu_env at this offset");
     size_t pgsz = aco_os_page_size();
     aco_assert(pgsz > 0 && (pgsz & (pgsz - 1)) == 0);
+#ifdef __i386__
+    aco_assert(__builtin_cpu_supports("sse")); /* the switch saves MXCSR */
+#endif
 }
 
 void aco_thread_init(aco_cofuncp_t last_word_co_fp) {
@@ -209,7 +212,7 @@ aco_t* aco_create(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_st
 aco_t* aco_create_with_prefix(aco_t* main_co, aco_share_stack_t* share_stack, size_t save_stack_sz,
                               aco_cofuncp_t fp, void* arg, size_t prefix_bytes) {
     aco_assertptr(main_co);
-    aco_assert(prefix_bytes <= 4096 && prefix_bytes % 8 == 0);
+    aco_assert(prefix_bytes <= 4096 && prefix_bytes % sizeof(void*) == 0);
     return aco_create_internal(main_co, share_stack, save_stack_sz, fp, arg, prefix_bytes);
 }
 

@@ -21,6 +21,8 @@
 
 #if defined(__x86_64__)
 #define ACO_GLIBC_BASE_VERSION "GLIBC_2.2.5"   /* x86-64's first glibc symbol version */
+#elif defined(__i386__)
+#define ACO_GLIBC_BASE_VERSION "GLIBC_2.0"     /* i386's first glibc symbol version */
 #elif defined(__aarch64__)
 #define ACO_GLIBC_BASE_VERSION "GLIBC_2.17"    /* AArch64's first glibc symbol version */
 #endif

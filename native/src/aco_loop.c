@@ -23,9 +23,9 @@
 #include <time.h>
 #endif
 
-#if UINTPTR_MAX > 0xffffffffu
-_Static_assert(sizeof(aco_task_t) == 64, "aco_task_t is one cache line: part of the per-coroutine memory budget");
-#endif
+/* One cache line on 64-bit; on 32-bit 52 bytes, or 56 where int64_t fields are 8-byte aligned (Windows). */
+_Static_assert(sizeof(aco_task_t) == (sizeof(void*) == 8 ? 64 : offsetof(aco_task_t, id) == 8 ? 56 : 52),
+               "aco_task_t is part of the per-coroutine memory budget");
 _Static_assert(offsetof(aco_task_t, out_len) == offsetof(aco_task_t, timer_slot),
                "timer_slot shares out_len's place (a CALL never waits for a timer)");
 

@@ -20,9 +20,21 @@ static double third(void) { return one / three; }
  * rounding-mode state is still checked). */
 static int fpu_fully_emulated;
 
-static double third_nearest, third_upward;
+/* third_upward_single: 1/3 in the upward coroutine's env (upward, and x87
+ * single precision, which only x87 arithmetic (i386) sees). */
+static double third_nearest, third_upward, third_upward_single;
 
 static aco_t* main_co;
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TEST_X87 1
+static unsigned short x87_cw(void) {
+    unsigned short cw;
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+    return cw;
+}
+static void set_x87_cw(unsigned short cw) { __asm__ volatile("fldcw %0" : : "m"(cw)); }
+#endif
 
 #if defined(__x86_64__)
 #define MXCSR_CONTROL 0xffc0u
@@ -32,13 +44,6 @@ static aco_t* main_co;
 #define MXCSR_OM 0x0400u /* overflow masked */
 #define MXCSR_FZ 0x8000u
 #define X87_DEFAULT 0x037fu /* all masked, extended precision, round to nearest */
-
-static unsigned short x87_cw(void) {
-    unsigned short cw;
-    __asm__ volatile("fnstcw %0" : "=m"(cw));
-    return cw;
-}
-static void set_x87_cw(unsigned short cw) { __asm__ volatile("fldcw %0" : : "m"(cw)); }
 
 /* Sets MXCSR's control bits, leaving its flags as they are. */
 static void set_mxcsr_control(unsigned ctl) { _mm_setcsr((_mm_getcsr() & ~MXCSR_CONTROL) | ctl); }
@@ -51,13 +56,13 @@ static void upward_entry(void) {
     int* rounds = aco_get_arg();
     CHECK_EQ(fegetround(), FE_TONEAREST); /* starts with the thread's recorded env */
     CHECK_EQ(fesetround(FE_UPWARD), 0);
-#if defined(__x86_64__)
+#ifdef TEST_X87
     set_x87_cw((unsigned short)((x87_cw() & ~0x0300) | 0x0000)); /* single precision */
 #endif
     for (;;) {
         CHECK_EQ(fegetround(), FE_UPWARD);
-        if (fpu_fully_emulated) CHECK(third() == third_upward);
-#if defined(__x86_64__)
+        if (fpu_fully_emulated) CHECK(third() == third_upward_single);
+#ifdef TEST_X87
         if (fpu_fully_emulated) CHECK_EQ(x87_cw() & 0x0300, 0x0000);
 #endif
         feraiseexcept(FE_INEXACT | FE_DIVBYZERO); /* masked: only sets flags */
@@ -83,14 +88,14 @@ static void test_rounding_mode_and_x87_precision_are_the_coroutines_own(void) {
     int up_rounds = 0, plain_rounds = 0;
     aco_t* up = aco_create(main_co, s1, 0, upward_entry, &up_rounds);
     aco_t* plain = aco_create(main_co, s2, 0, plain_entry, &plain_rounds);
-#if defined(__x86_64__)
+#ifdef TEST_X87
     unsigned short main_cw = x87_cw();
 #endif
     for (int i = 0; i < 1000; i++) {
         aco_resume(up);
         CHECK_EQ(fegetround(), FE_TONEAREST); /* main does not see the coroutine's mode */
         if (fpu_fully_emulated) CHECK(third() == third_nearest);
-#if defined(__x86_64__)
+#ifdef TEST_X87
         CHECK_EQ(x87_cw(), main_cw);
 #endif
         feraiseexcept(FE_OVERFLOW); /* flags differ on every switch */
@@ -386,6 +391,14 @@ int main(void) {
     third_nearest = third();
     fesetround(FE_UPWARD);
     third_upward = third();
+#ifdef TEST_X87
+    unsigned short cw = x87_cw();
+    set_x87_cw((unsigned short)((cw & ~0x0300) | 0x0000));
+    third_upward_single = third();
+    set_x87_cw(cw);
+#else
+    third_upward_single = third_upward;
+#endif
     fesetround(FE_TONEAREST);
     fpu_fully_emulated = third_upward > third_nearest;
     const char* vg = getenv("ACO_TEST_VALGRIND");

@@ -29,8 +29,8 @@ static void check_sizes(void) {
     s = aco_share_stack_new2(10000, 0); /* no guard: no rounding */
     CHECK_EQ(s->sz, 10000);
     CHECK((uintptr_t)s->align_highptr % 16 == 0);
-#if defined(__x86_64__) && !defined(_WIN32)
-    CHECK((uintptr_t)s->align_retptr == (uintptr_t)s->align_highptr - 8); /* the return-address slot */
+#if (defined(__x86_64__) && !defined(_WIN32)) || defined(__i386__)
+    CHECK((uintptr_t)s->align_retptr == (uintptr_t)s->align_highptr - sizeof(void*)); /* the return-address slot */
 #elif defined(_WIN32)
     CHECK(s->align_retptr == s->align_highptr); /* entries start in a trampoline there */
     CHECK(*(void**)s->align_retptr == NULL);   /* where a stack walk stops */

@@ -13,8 +13,12 @@ typedef struct {
 } teb_bounds;
 
 static teb_bounds current_bounds(void) {
-    NT_TIB* tib;
-    __asm__("movq %%gs:0x30, %0" : "=r"(tib)); /* the TEB's own address */
+    NT_TIB* tib; /* the TEB's own address */
+#ifdef _WIN64
+    __asm__("movq %%gs:0x30, %0" : "=r"(tib));
+#else
+    __asm__("movl %%fs:0x18, %0" : "=r"(tib));
+#endif
     teb_bounds b = {(ULONG_PTR)tib->StackBase, (ULONG_PTR)tib->StackLimit, 0};
     ULONG_PTR low, high;
     GetCurrentThreadStackLimits(&low, &high); /* DeallocationStack, StackBase */

@@ -13,6 +13,9 @@ internal sealed class CTestSuite
     /// <summary>The AArch64 cross build, whose tests run under qemu-aarch64.</summary>
     public static CTestSuite Aarch64 { get; } = new(Metadata("AcoNativeAarch64BuildDir"));
 
+    /// <summary>The i386 cross build, whose tests run under qemu-i386 (plain and ASan+UBSan).</summary>
+    public static CTestSuite I386 { get; } = new(Metadata("AcoNativeI386BuildDir"));
+
     /// <summary>The Windows x64 cross build (mingw-w64), whose tests run under wine64.</summary>
     public static CTestSuite WinX64 { get; } = new(Metadata("AcoNativeWinX64BuildDir"));
 
