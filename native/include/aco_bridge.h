@@ -73,6 +73,12 @@ ACO_EXPORT int aco_bridge_receive(int32_t channel_id, int64_t* value);
  * AcoScheduler.RegisterOperation); *value receives its result. */
 ACO_EXPORT int aco_bridge_await(int64_t operation_id, int64_t* value);
 
+/* Starts a detached coroutine running fp with arg (what its aco_get_arg()
+ * returns) on the caller's loop, at the back of its ready queue; never yields.
+ * ACO_BRIDGE_CANCELLED once the caller is cancelled (a stopping scheduler
+ * starts nothing new). An acceptor spawns a coroutine per connection so. */
+ACO_EXPORT int aco_bridge_spawn(aco_cofuncp_t fp, void* arg);
+
 /* 1 when the coroutine's cancellation has been requested; never yields. */
 ACO_EXPORT int aco_bridge_is_cancelled(void);
 
@@ -136,6 +142,13 @@ ACO_EXPORT int aco_bridge_write_all(int fd, const void* buffer, size_t length, i
 /* Waits until `fd` is readable or writable, as `events` (ACO_BRIDGE_POLL_*)
  * asks; *ready_events receives which are. */
 ACO_EXPORT int aco_bridge_poll(int fd, int events, int64_t timeout_ms, int* ready_events);
+
+/* Waits for a readiness report of `fd` (events: ACO_BRIDGE_POLL_*) without
+ * asking the system first: for a coroutine that has just read or written
+ * until EAGAIN, or that is going idle between requests. The next call may
+ * still find nothing (call it again); what it saves is a system call each
+ * time. *ready_events as aco_bridge_poll. */
+ACO_EXPORT int aco_bridge_wait(int fd, int events, int64_t timeout_ms, int* ready_events);
 
 /* Shuts down reading (0), writing (1) or both (2), as shutdown(2); never waits. */
 ACO_EXPORT int aco_bridge_shutdown(int fd, int how);

@@ -105,6 +105,7 @@ typedef struct {
     int64_t earliest_due; /* the earliest deadline in the timer heap; ACO_LOOP_NEVER: none */
     int64_t finished;     /* detached tasks that ended with a result (the loop destroyed them) */
     int64_t cancelled;    /* detached tasks that ended as cancelled (the loop destroyed them) */
+    int64_t spawned;      /* tasks spawned by coroutines (aco_bridge_spawn) */
     int64_t requests[16]; /* requests made, by ACO_OP_* (plain yields included), wherever served */
 } aco_loop_stats_t;
 

@@ -86,6 +86,20 @@ int aco_bridge_await(int64_t operation_id, int64_t* value) {
     return status;
 }
 
+int aco_bridge_spawn(aco_cofuncp_t fp, void* arg) {
+    aco_task_t* t = aco_task_of(aco_gtls_co);
+    aco_loop_t* loop = aco_loop_running;
+    if (t == NULL || loop == NULL) return ACO_BRIDGE_NOT_SCHEDULED;
+    if (fp == NULL) {
+        errno = EINVAL;
+        return ACO_BRIDGE_ERROR;
+    }
+    if (t->cancel) return ACO_BRIDGE_CANCELLED;
+    aco_loop_spawn(loop, fp, arg, 0, 0);
+    loop->stats.spawned++;
+    return ACO_BRIDGE_OK;
+}
+
 int aco_bridge_is_cancelled(void) {
     aco_task_t* t = aco_task_of(aco_gtls_co);
     return t != NULL && t->cancel;
@@ -165,6 +179,9 @@ int aco_bridge_poll(int fd, int events, int64_t timeout_ms, int* ready_events) {
     (void)fd, (void)events, (void)timeout_ms;
     if (ready_events != NULL) *ready_events = 0;
     return unsupported();
+}
+int aco_bridge_wait(int fd, int events, int64_t timeout_ms, int* ready_events) {
+    return aco_bridge_poll(fd, events, timeout_ms, ready_events);
 }
 int aco_bridge_shutdown(int fd, int how) {
     (void)fd, (void)how;
@@ -348,6 +365,26 @@ int aco_bridge_write_all(int fd, const void* buffer, size_t length, int64_t time
     return write_some(fd, buffer, length, timeout_ms, written, 1);
 }
 
+static inline uint8_t wait_op(int events) {
+    return events == ACO_BRIDGE_POLL_IN    ? ACO_OP_WAIT_READ
+           : events == ACO_BRIDGE_POLL_OUT ? ACO_OP_WAIT_WRITE
+                                           : ACO_OP_WAIT_ANY;
+}
+
+int aco_bridge_wait(int fd, int events, int64_t timeout_ms, int* ready_events) {
+    if (ready_events != NULL) *ready_events = 0;
+    events &= ACO_BRIDGE_POLL_IN | ACO_BRIDGE_POLL_OUT;
+    if (events == 0) {
+        errno = EINVAL;
+        return ACO_BRIDGE_ERROR;
+    }
+    io_call c = io_begin(fd, timeout_ms);
+    if (c.status != ACO_BRIDGE_OK) return c.status;
+    int status = io_wait(&c, fd, wait_op(events));
+    if (status == ACO_BRIDGE_OK && ready_events != NULL) *ready_events = events;
+    return status;
+}
+
 int aco_bridge_poll(int fd, int events, int64_t timeout_ms, int* ready_events) {
     if (ready_events != NULL) *ready_events = 0;
     events &= ACO_BRIDGE_POLL_IN | ACO_BRIDGE_POLL_OUT;
@@ -357,9 +394,7 @@ int aco_bridge_poll(int fd, int events, int64_t timeout_ms, int* ready_events) {
     }
     io_call c = io_begin(fd, timeout_ms);
     if (c.status != ACO_BRIDGE_OK) return c.status;
-    uint8_t op = events == ACO_BRIDGE_POLL_IN    ? ACO_OP_WAIT_READ
-                 : events == ACO_BRIDGE_POLL_OUT ? ACO_OP_WAIT_WRITE
-                                                 : ACO_OP_WAIT_ANY;
+    uint8_t op = wait_op(events);
     for (;;) {
         /* Asked of the system each time: a readiness report can be older than the state. */
         struct pollfd p = {.fd = fd, .events = (short)events};

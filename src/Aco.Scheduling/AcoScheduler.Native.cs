@@ -45,8 +45,8 @@ public sealed unsafe partial class AcoScheduler
     /// <summary>Whether this run was counted as long already.</summary>
     private bool _longTurnCounted;
 
-    /// <summary>Ends the loop counted itself (detached coroutines), already added to the counters below.</summary>
-    private long _nativeFinishedSeen, _nativeCanceledSeen;
+    /// <summary>Spawns and ends the loop counted itself (detached coroutines), already added to the counters below.</summary>
+    private long _nativeFinishedSeen, _nativeCanceledSeen, _nativeSpawnedSeen;
 
     // ---- written by the scheduler thread, read by any (Counters) -----------------------------------------
 
@@ -146,6 +146,13 @@ public sealed unsafe partial class AcoScheduler
         Volatile.Write(ref _sleepingNative, stats->Sleeping);
         Volatile.Write(ref _waitingOnSockets, stats->WaitingIo);
         Volatile.Write(ref _earliestSleeperDue, stats->EarliestDue);
+        var spawned = stats->Spawned - _nativeSpawnedSeen;
+        if (spawned != 0)
+        {
+            _nativeSpawnedSeen = stats->Spawned;
+            Bump(ref _liveNative, spawned);
+            Bump(ref _spawnedNative, spawned);
+        }
         var finished = stats->Finished - _nativeFinishedSeen;
         var canceled = stats->Canceled - _nativeCanceledSeen;
         if (finished + canceled != 0)

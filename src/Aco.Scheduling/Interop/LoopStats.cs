@@ -15,6 +15,7 @@ internal struct LoopStats
     public long EarliestDue;
     public long Finished;
     public long Canceled;
+    public long Spawned;
     public RequestCounts Requests;
 
     /// <summary>Requests made, by <see cref="TaskOp"/>.</summary>
