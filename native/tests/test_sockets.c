@@ -426,7 +426,7 @@ static void echo_acceptor(void) {
     for (int i = 0; i < want; i++) {
         int s = -1;
         CHECK_EQ(aco_bridge_accept(echo_listener, NULL, NULL, 10000, &s), ACO_BRIDGE_OK);
-        spawn(echo_connection, (void*)(intptr_t)s);
+        CHECK_EQ(aco_bridge_spawn(echo_connection, (void*)(intptr_t)s), ACO_BRIDGE_OK); /* a coroutine per connection */
     }
 }
 
@@ -452,8 +452,10 @@ static void test_many_connections(void) {
     echo_served = 0;
     spawn(echo_acceptor, (void*)(intptr_t)clients);
     for (int i = 0; i < clients; i++) spawn(echo_client, (void*)(intptr_t)i);
+    int64_t spawned_before = L.stats->spawned;
     test_loop_run_until_live(&L, 0, 120);
     CHECK_EQ(echo_served, clients);
+    CHECK_EQ(L.stats->spawned - spawned_before, clients);
     CHECK_EQ(L.ended_failed, 0);
     CHECK_EQ(run_one(close_fd, echo_listener, -1).status, ACO_BRIDGE_OK);
 }
@@ -469,6 +471,50 @@ static void test_poll_reports_readiness(void) {
     test_loop_run_until(&L, is_done, &p, 30);
     CHECK_EQ(p.status, ACO_BRIDGE_OK);
     CHECK_EQ(p.bytes, ACO_BRIDGE_POLL_IN);
+    test_loop_run_until_live(&L, 0, 30);
+    CHECK_EQ(run_one(close_fd, fds[0], -1).status, ACO_BRIDGE_OK);
+    close(fds[1]);
+}
+
+static void wait_in(void) {
+    outcome* o = aco_get_arg();
+    double t0 = test_seconds();
+    int ready = 0;
+    int status = aco_bridge_wait(o->fd, ACO_BRIDGE_POLL_IN, o->timeout_ms, &ready);
+    o->bytes = (size_t)ready;
+    record(o, status, t0);
+}
+
+static void spawn_after_cancel(void) {
+    outcome* o = aco_get_arg();
+    while (!aco_bridge_is_cancelled()) aco_bridge_yield();
+    record(o, aco_bridge_spawn(busy, NULL), test_seconds());
+}
+
+/* aco_bridge_wait waits for a readiness report without asking first; a
+ * cancelled coroutine starts nothing new. */
+static void test_wait_and_spawn(void) {
+    int fds[2];
+    socket_pair(fds);
+    outcome w = {.fd = fds[0], .timeout_ms = 10000};
+    spawn(wait_in, &w);
+    int64_t one = 1;
+    test_loop_run_until(&L, waiting_on_sockets, &one, 30);
+    CHECK(write(fds[1], "x", 1) == 1);
+    test_loop_run_until(&L, is_done, &w, 30);
+    CHECK_EQ(w.status, ACO_BRIDGE_OK);
+    CHECK_EQ(w.bytes, ACO_BRIDGE_POLL_IN);
+    char c;
+    CHECK(read(fds[0], &c, 1) == 1);
+    outcome quiet = run_one(wait_in, fds[0], 20);
+    CHECK_EQ(quiet.status, ACO_BRIDGE_TIMEOUT);
+    CHECK(quiet.waited >= 0.020);
+    outcome s = {.timeout_ms = -1};
+    aco_task_t* t = spawn(spawn_after_cancel, &s);
+    test_loop_turn(&L);
+    aco_loop_cancel(L.loop, t);
+    test_loop_run_until(&L, is_done, &s, 30);
+    CHECK_EQ(s.status, ACO_BRIDGE_CANCELLED);
     test_loop_run_until_live(&L, 0, 30);
     CHECK_EQ(run_one(close_fd, fds[0], -1).status, ACO_BRIDGE_OK);
     close(fds[1]);
@@ -497,6 +543,7 @@ int main(void) {
     test_partial_write();
     test_poll_reports_readiness();
     test_bad_descriptors();
+    test_wait_and_spawn();
     test_many_connections();
     test_transfer_on_a_busy_share_stack();
     CHECK_EQ(L.stats->live, 0);
