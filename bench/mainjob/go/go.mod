@@ -1,0 +1,3 @@
+module mainjob
+
+go 1.19
