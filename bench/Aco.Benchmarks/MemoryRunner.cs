@@ -50,9 +50,13 @@ internal static class MemoryRunner
         scheduler.Start();
         var entry = Bodies.Get(kind == "native-sleeping" ? "bench_sleep_forever" : "bench_bridge_yield_forever");
         scheduler.Spawn(() => ValueTask.CompletedTask).GetAwaiter().GetResult(); // warmed up
+        // What the coroutines wait on exists before the baseline: it is the same for both kinds.
+        var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
+        TaskCompletionSource[]? waits = kind.StartsWith("native", StringComparison.Ordinal)
+            ? null
+            : Enumerable.Range(0, shared ? 1 : (int)count).Select(_ => new TaskCompletionSource()).ToArray();
         GC.Collect();
         var before = Rss();
-        TaskCompletionSource[]? waits = null;
         if (kind.StartsWith("native", StringComparison.Ordinal))
         {
             scheduler.Spawn(() =>
@@ -63,17 +67,16 @@ internal static class MemoryRunner
                 }
                 return ValueTask.CompletedTask;
             }).GetAwaiter().GetResult();
-            while (scheduler.Counters.Resumes < count)
+            while (scheduler.Counters is var now && (now.QueuedSpawns > 0 || now.Resumes < count))
             {
-                Thread.Sleep(10); // until each has run once
+                Thread.Sleep(10); // until each is admitted and has run once
             }
         }
         else
         {
             // Idle managed coroutines, or (the baseline) plain async methods: each awaiting its own
             // TaskCompletionSource, or all one shared task ("-shared").
-            var shared = kind.EndsWith("-shared", StringComparison.Ordinal);
-            var wait = waits = Enumerable.Range(0, shared ? 1 : (int)count).Select(_ => new TaskCompletionSource()).ToArray();
+            var wait = waits!;
             if (kind.StartsWith("managed", StringComparison.Ordinal))
             {
                 scheduler.Spawn(() =>
@@ -84,11 +87,10 @@ internal static class MemoryRunner
                     }
                     return ValueTask.CompletedTask;
                 }).GetAwaiter().GetResult();
-                while (scheduler.Counters.LiveManaged < count)
+                while (scheduler.Counters.QueuedSpawns > 0 || scheduler.GetSnapshotAsync(0).GetAwaiter().GetResult().ManagedQueue > 0)
                 {
-                    Thread.Sleep(10);
+                    Thread.Sleep(10); // until every body has started and suspended
                 }
-                Thread.Sleep(200);
             }
             else
             {
@@ -103,6 +105,11 @@ internal static class MemoryRunner
         GC.KeepAlive(waits);
         var c = AcoNativeCounters.Read();
         Console.WriteLine($"| {count:N0} | {kind} | {(double)(after - before) / count:F0} B | {c.LiveCoroutines:N0} coroutines, {c.SaveStackBytes:N0} save-stack bytes |");
+        if (Environment.GetEnvironmentVariable("ACO_MEMORY_PAUSE") == "1")
+        {
+            Console.Out.Flush();
+            Console.In.ReadLine(); // to inspect the process (dotnet-gcdump, dotnet-counters) before it exits
+        }
         Environment.Exit(0); // no orderly stop: it would take longer than the measurement
         return 0;
     }

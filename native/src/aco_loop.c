@@ -289,6 +289,8 @@ static inline size_t quota(const aco_loop_t* loop, size_t limit, size_t floor) {
 }
 
 size_t aco_loop_admit(aco_loop_t* loop, size_t limit, size_t floor) {
+    /* Each source moves at most max(floor, limit - ready): see the admission
+     * policy in AcoScheduler.RunLoop.cs and docs/architecture.md. */
     size_t moved = 0;
     if (loop->timers.count != 0) {
         int64_t now = clock_read(loop);

@@ -73,16 +73,18 @@ public sealed unsafe partial class AcoScheduler
     // ---- admission: the policy, stated once ---------------------------------------------------------------
     //
     // Coroutines already running get their turns before new work comes in. Before each turn, each source moves
-    // at most max(floor, limit - ready) items into the ready queues, where ready counts the native ready queue
-    // and the managed queue, limit is RunLoopBudget and floor is limit / 8:
-    //   1. timers that are due, earliest first, and sockets that became ready (aco_loop_admit, native);
-    //   2. the inbox: answers from .NET, cancels, managed continuations from other threads, the stop;
-    //   3. new coroutines (spawns), with a floor of 1 instead: they wait while the queue is full.
-    // Every source moves something every turn (its floor), so none starves another, and the ready queue a turn
-    // starts with stays near limit + 2 * floor + 1, plus the coroutines that only yield. A turn resumes up to
-    // limit coroutines in FIFO order, so without such yielders a coroutine made ready runs within about two
-    // turns, however many wake-ups, cancels or spawns are waiting behind it. The wait of a source is its own: a
-    // sleeper whose deadline passed waits behind the earlier deadlines only.
+    // at most max(floor, limit - ready) items into the ready queues, in this order, where ready counts the native
+    // ready queue and the managed queue, limit is RunLoopBudget and floor is max(1, limit / 8):
+    //   1. timers that are due, earliest first (aco_loop_admit, native);
+    //   2. sockets that became ready (aco_loop_admit, native);
+    //   3. the inbox: answers from .NET, cancels, managed continuations from other threads, the stop;
+    //   4. new coroutines (spawns, native and managed).
+    // So while the ready queue is full, each source moves only its floor: new work waits in its queue, and every
+    // source still moves something every turn, so none starves another. The ready queue a turn starts with stays
+    // within limit + 4 * floor, plus the coroutines that only yield. A turn resumes up to limit coroutines in
+    // FIFO order, so without such yielders a coroutine made ready runs within two turns, however many wake-ups,
+    // cancels or spawns wait behind it; with Y of them, within (Y + limit + 4 * floor) / limit + 1 turns. The wait
+    // of a source is its own: a sleeper whose deadline passed waits behind the earlier deadlines only.
 
     private int Floor => Math.Max(1, _options.RunLoopBudget / 8);
 
@@ -95,7 +97,7 @@ public sealed unsafe partial class AcoScheduler
         var moved = (int)LoopNative.Admit(_loop, (nuint)_options.RunLoopBudget, (nuint)Floor);
         ArmTimerForEarliest();
         moved += DrainInbox(Math.Max(Floor, Room));
-        moved += AdmitSpawns(Math.Max(1, Room));
+        moved += AdmitSpawns(Math.Max(Floor, Room));
         return moved;
     }
 
@@ -131,7 +133,6 @@ public sealed unsafe partial class AcoScheduler
         while (n < quota && _spawns.TryDequeue(out var spawn))
         {
             n++;
-            Interlocked.Decrement(ref _queuedSpawns);
             if (_stopBegun)
             {
                 CancelSpawn(spawn); // posted just before the stop: it never starts
@@ -262,7 +263,6 @@ public sealed unsafe partial class AcoScheduler
     {
         while (_spawns.TryDequeue(out var spawn))
         {
-            Interlocked.Decrement(ref _queuedSpawns);
             CancelSpawn(spawn);
         }
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Aco.Core;
@@ -33,7 +32,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>New coroutines waiting for admission. Any thread enqueues; the scheduler thread dequeues.</summary>
-    private readonly ConcurrentQueue<SpawnRequest> _spawns = new();
+    private readonly SpawnQueue _spawns = new();
 
     /// <summary>Completes when the scheduler has stopped and freed everything.</summary>
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,9 +47,6 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     /// <summary>Ids of handles; incremented by any spawning thread.</summary>
     private long _nextId;
-
-    /// <summary>Entries in <see cref="_spawns"/>; incremented by spawners, decremented by the scheduler thread.</summary>
-    private long _queuedSpawns;
 
     /// <summary>The dedicated thread (<see cref="Start"/>); written once before it starts.</summary>
     private Thread? _thread;
@@ -184,7 +180,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     }
 
     /// <summary>How loaded the scheduler is: live coroutines plus spawns waiting for admission.</summary>
-    public long Load => Volatile.Read(ref _liveNative) + Interlocked.Read(ref _liveManaged) + Interlocked.Read(ref _queuedSpawns);
+    public long Load => Volatile.Read(ref _liveNative) + Interlocked.Read(ref _liveManaged) + _spawns.Count;
 
     private void CheckSpawn(AcoEntryPoint entry)
     {
@@ -205,7 +201,6 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     private void QueueSpawn(in SpawnRequest request)
     {
-        Interlocked.Increment(ref _queuedSpawns);
         _spawns.Enqueue(request);
         WakeIfIdle(); // after the enqueue, with a full fence (see the idle/wake protocol)
         if (State == SchedulerState.Stopped)
@@ -226,7 +221,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         ReadyNative = Volatile.Read(ref _readyNative),
         SleepingNative = Volatile.Read(ref _sleepingNative),
         WaitingOnSockets = Volatile.Read(ref _waitingOnSockets),
-        QueuedSpawns = Interlocked.Read(ref _queuedSpawns),
+        QueuedSpawns = _spawns.Count,
         Resumes = Volatile.Read(ref _resumes),
         BridgeRequests = Volatile.Read(ref _bridgeRequests),
         LongTurns = Volatile.Read(ref _longTurns),
