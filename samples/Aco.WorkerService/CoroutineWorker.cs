@@ -105,6 +105,9 @@ public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettin
     /// </summary>
     private async Task HoldAsync(AcoEntryPoint hold, CancellationToken stoppingToken)
     {
+        // Both readings after a collection that gives free memory back, so that they count what is alive.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var rssBefore = Process.GetCurrentProcess().WorkingSet64;
         var watch = Stopwatch.StartNew();
         var handles = new AcoCoroutineHandle[settings.Count];
         for (long i = 0; i < settings.Count; i++)
@@ -112,11 +115,14 @@ public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettin
             handles[i] = pool.Spawn(hold, (nint)i, stoppingToken);
         }
         _held = handles;
-        while (pool.Schedulers.Sum(s => s.Counters.LiveNative) < settings.Count && !stoppingToken.IsCancellationRequested)
+        while (pool.Schedulers.Sum(s => s.Counters.SleepingNative) < settings.Count && !stoppingToken.IsCancellationRequested)
         {
-            await Task.Delay(10, CancellationToken.None);
+            await Task.Delay(10, CancellationToken.None); // until every one is asleep
         }
-        LogHolding(settings.Count, watch.Elapsed.TotalSeconds, Process.GetCurrentProcess().WorkingSet64 / (1024 * 1024));
+        var spawned = watch.Elapsed;
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var rss = Process.GetCurrentProcess().WorkingSet64;
+        LogHolding(settings.Count, spawned.TotalSeconds, rss / (1024 * 1024), (double)(rss - rssBefore) / Math.Max(settings.Count, 1));
         try
         {
             await Task.Delay(Timeout.Infinite, stoppingToken);
@@ -127,8 +133,8 @@ public sealed partial class CoroutineWorker(IAcoSchedulerPool pool, WorkerSettin
         }
     }
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "holding {Count} coroutines (spawned in {Seconds:F1} s, RSS {RssMiB} MiB); stop the host (Ctrl+C, SIGTERM) to cancel them")]
-    private partial void LogHolding(long count, double seconds, long rssMiB);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "holding {Count} coroutines (spawned and asleep in {Seconds:F2} s, RSS {RssMiB} MiB, {BytesEach:F0} B each over the host's own); stop the host (Ctrl+C, SIGTERM) to cancel them")]
+    private partial void LogHolding(long count, double seconds, long rssMiB, double bytesEach);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "{What}: {Done}/{Total} done, {Rate:F0}/s, {Live} live, RSS {RssMiB} MiB")]
     private partial void LogProgress(string what, long done, long total, double rate, long live, long rssMiB);

@@ -9,28 +9,53 @@ namespace Aco.Scheduling;
 /// await it for its result (or its error or cancellation), read the values it yields with
 /// <see cref="ReadAllAsync"/>, cancel it with <see cref="Cancel"/>.
 /// </summary>
-[DebuggerDisplay("AcoCoroutineHandle #{Id}, {Completion.Status}")]
+/// <remarks>
+/// A handle is small (a million of them are a normal load): its <see cref="Completion"/> task is made only when
+/// someone asks for it (or at the end), and what few coroutines use (yielded values, the cancellation of waits
+/// on .NET) lives in a separate object made on first use.
+/// </remarks>
+[DebuggerDisplay("AcoCoroutineHandle #{Id}")]
 public sealed class AcoCoroutineHandle
 {
-    private readonly TaskCompletionSource<long> _completion;
     private readonly AcoScheduler _scheduler;
-    private Channel<(long Value, nint Task, long Seq)>? _values;
 
-    internal AcoCoroutineHandle(AcoScheduler scheduler, long id, bool runContinuationsAsynchronously)
+    /// <summary>
+    /// null while nobody asked and the coroutine runs; a <see cref="TaskCompletionSource{TResult}"/> when someone
+    /// asked before the end; the outcome's <see cref="Task{TResult}"/> once it ended first. Any thread, by Interlocked.
+    /// </summary>
+    private object? _completion;
+
+    /// <summary>Made on first use, by Interlocked; see <see cref="Extras"/>.</summary>
+    private Extras? _extras;
+
+    private int _cancelRequested;
+
+    internal AcoCoroutineHandle(AcoScheduler scheduler, long id)
     {
         _scheduler = scheduler;
         Id = id;
-        _completion = new TaskCompletionSource<long>(runContinuationsAsynchronously ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
     }
 
     /// <summary>The scheduler's id for this coroutine.</summary>
     public long Id { get; }
 
     /// <summary>Completes with the coroutine's result, its <see cref="AcoCoroutineException"/>, or cancellation.</summary>
-    public Task<long> Completion => _completion.Task;
+    public Task<long> Completion
+    {
+        get
+        {
+            var current = Volatile.Read(ref _completion);
+            if (current is null)
+            {
+                var options = _scheduler.Options.RunContinuationsAsynchronously ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None;
+                current = Interlocked.CompareExchange(ref _completion, new TaskCompletionSource<long>(options), null) ?? _completion!;
+            }
+            return current as Task<long> ?? ((TaskCompletionSource<long>)current).Task;
+        }
+    }
 
     /// <summary>Lets <c>await handle</c> give the result.</summary>
-    public TaskAwaiter<long> GetAwaiter() => _completion.Task.GetAwaiter();
+    public TaskAwaiter<long> GetAwaiter() => Completion.GetAwaiter();
 
     /// <summary>
     /// Requests cancellation: the coroutine's bridge calls answer ACO_BRIDGE_CANCELLED from now on (a sleep or socket
@@ -38,23 +63,31 @@ public sealed class AcoCoroutineHandle
     /// </summary>
     public void Cancel()
     {
-        Volatile.Write(ref _cancelRequested, true); // before the message: admission sees one or the other
+        Volatile.Write(ref _cancelRequested, 1); // before the message: admission sees one or the other
         _scheduler.RequestCancel(this);
     }
 
-    private bool _cancelRequested;
-
     /// <summary>Whether <see cref="Cancel"/> was called.</summary>
-    internal bool IsCancellationRequested => Volatile.Read(ref _cancelRequested);
-
-    internal CancellationTokenSource? Cancellation { get; set; }
+    internal bool IsCancellationRequested => Volatile.Read(ref _cancelRequested) != 0;
 
     /// <summary>The native control block while the coroutine lives, 0 before and after (scheduler thread only).</summary>
-    internal nint Task { get; set; }
+    internal nint Task;
 
-    internal CancellationTokenRegistration Registration { get; set; }
+    /// <summary>The token group it belongs to, and its neighbours there (scheduler thread only).</summary>
+    internal TokenGroup? Group;
+    internal AcoCoroutineHandle? GroupPrevious, GroupNext;
 
-    private bool _ended;
+    /// <summary>Cancels the coroutine's waits on .NET (handlers, channels, operations), made on the first such wait.</summary>
+    internal CancellationTokenSource? Cancellation => Volatile.Read(ref _extras)?.Cancellation;
+
+    internal CancellationToken WaitToken(CancellationToken stopping)
+    {
+        var extras = GetExtras();
+        return (extras.Cancellation ??= CancellationTokenSource.CreateLinkedTokenSource(stopping)).Token; // scheduler thread only
+    }
+
+    private Extras GetExtras() =>
+        Volatile.Read(ref _extras) ?? Interlocked.CompareExchange(ref _extras, new Extras(), null) ?? _extras!;
 
     /// <summary>
     /// The values yielded and not yet taken. Created on first use, by the reader or the first yield; if
@@ -64,22 +97,24 @@ public sealed class AcoCoroutineHandle
     {
         get
         {
+            var extras = GetExtras();
             // Once it exists it is the answer (EndValues completes it under the lock); only creating it needs the lock.
-            if (Volatile.Read(ref _values) is { } values)
+            if (Volatile.Read(ref extras.Values) is { } values)
             {
                 return values;
             }
-            lock (_completion) // private: no caller can hold it
+            lock (extras)
             {
-                if (_values is null)
+                if (extras.Values is null)
                 {
-                    _values = Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                    if (_ended)
+                    var created = Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                    if (extras.Ended)
                     {
-                        _values.Writer.TryComplete();
+                        created.Writer.TryComplete();
                     }
+                    Volatile.Write(ref extras.Values, created);
                 }
-                return _values;
+                return extras.Values;
             }
         }
     }
@@ -87,10 +122,14 @@ public sealed class AcoCoroutineHandle
     /// <summary>No more values: the coroutine has ended (its values already yielded stay readable).</summary>
     private void EndValues()
     {
-        lock (_completion)
+        if (Volatile.Read(ref _extras) is not { } extras)
         {
-            _ended = true;
-            _values?.Writer.TryComplete();
+            return; // nobody asked for values: a late reader finds the end below (Completion)
+        }
+        lock (extras)
+        {
+            extras.Ended = true;
+            extras.Values?.Writer.TryComplete();
         }
     }
 
@@ -100,6 +139,11 @@ public sealed class AcoCoroutineHandle
     /// </summary>
     public async IAsyncEnumerable<long> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        if (Volatile.Read(ref _completion) is Task<long> ended && Volatile.Read(ref _extras)?.Values is null)
+        {
+            await ended.ConfigureAwait(false); // ended before anyone read: no values are waiting
+            yield break;
+        }
         var reader = Values.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -109,33 +153,50 @@ public sealed class AcoCoroutineHandle
                 yield return item.Value;
             }
         }
-        await _completion.Task.ConfigureAwait(false);
+        await Completion.ConfigureAwait(false);
     }
 
     internal void SetResult(long value)
     {
-        EndValues();
-        _completion.TrySetResult(value);
-        Dispose();
+        if (Ending() is { } waiting || (waiting = Publish(System.Threading.Tasks.Task.FromResult(value))) is not null)
+        {
+            waiting.TrySetResult(value);
+        }
     }
 
     internal void SetException(Exception error)
     {
-        EndValues();
-        _completion.TrySetException(error);
-        Dispose();
+        if (Ending() is { } waiting || (waiting = Publish(System.Threading.Tasks.Task.FromException<long>(error))) is not null)
+        {
+            waiting.TrySetException(error);
+        }
     }
 
     internal void SetCanceled()
     {
-        EndValues();
-        _completion.TrySetCanceled();
-        Dispose();
+        if (Ending() is { } waiting || (waiting = Publish(System.Threading.Tasks.Task.FromCanceled<long>(new CancellationToken(canceled: true)))) is not null)
+        {
+            waiting.TrySetCanceled();
+        }
     }
 
-    private void Dispose()
+    /// <summary>The first step of an end: no more values, the waits' cancellation freed; whoever waits already, if anyone.</summary>
+    private TaskCompletionSource<long>? Ending()
     {
-        Registration.Dispose();
-        Cancellation?.Dispose();
+        EndValues();
+        Volatile.Read(ref _extras)?.Cancellation?.Dispose();
+        return Volatile.Read(ref _completion) as TaskCompletionSource<long>;
+    }
+
+    /// <summary>Leaves the outcome for whoever asks later; returns who asked meanwhile instead, if someone did. Idempotent.</summary>
+    private TaskCompletionSource<long>? Publish(Task<long> outcome) =>
+        Interlocked.CompareExchange(ref _completion, outcome, null) as TaskCompletionSource<long>;
+
+    /// <summary>What few coroutines use: kept out of the handle so that a million idle handles stay small.</summary>
+    private sealed class Extras
+    {
+        public CancellationTokenSource? Cancellation;
+        public Channel<(long Value, nint Task, long Seq)>? Values;
+        public bool Ended;
     }
 }

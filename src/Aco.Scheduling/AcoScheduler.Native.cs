@@ -338,6 +338,7 @@ public sealed unsafe partial class AcoScheduler
             return;
         }
         handle.Task = 0; // its block is about to be freed; a late cancel sees it has ended
+        LeaveGroup(handle);
         CountLongTurn(); // before the awaiter can look: only for awaited coroutines, so detached ends read no clock
         switch (how)
         {
@@ -382,9 +383,7 @@ public sealed unsafe partial class AcoScheduler
     }
 
     private CancellationToken TokenFor(NativeTask* t) =>
-        t->Id != 0 && _handles.TryGetValue(t->Id, out var h)
-            ? (h.Cancellation ??= CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token)).Token
-            : _stopping.Token;
+        t->Id != 0 && _handles.TryGetValue(t->Id, out var h) ? h.WaitToken(_stopping.Token) : _stopping.Token;
 
     /// <summary>
     /// How long the earliest sleeper is overdue (zero when none is): a scheduler that keeps up stays near

@@ -116,6 +116,9 @@ public sealed unsafe partial class AcoScheduler
                 case InboxKind.Cancel:
                     CancelNative((AcoCoroutineHandle)item.Object!);
                     break;
+                case InboxKind.CancelGroup:
+                    CancelGroup((TokenGroup)item.Object!);
+                    break;
                 case InboxKind.Work:
                     _managed.Enqueue(item.Work);
                     break;
@@ -143,11 +146,18 @@ public sealed unsafe partial class AcoScheduler
                 case ManagedCoroutine coroutine:
                     _managed.Enqueue(new WorkItem(coroutine));
                     break;
-                case AcoCoroutineHandle { IsCancellationRequested: true } canceled:
-                    canceled.SetCanceled(); // canceled while it waited for admission: it never starts
+                case AcoCoroutineHandle handle when handle.IsCancellationRequested || spawn.Token.IsCancellationRequested:
+                    handle.SetCanceled(); // canceled while it waited for admission: it never starts
+                    break;
+                case AcoCoroutineHandle handle:
+                    SpawnNative(spawn.Entry, spawn.Argument, handle);
+                    if (spawn.Token.CanBeCanceled)
+                    {
+                        JoinGroup(handle, spawn.Token);
+                    }
                     break;
                 default:
-                    SpawnNative(spawn.Entry, spawn.Argument, spawn.Target as AcoCoroutineHandle);
+                    SpawnNative(spawn.Entry, spawn.Argument, null);
                     break;
             }
         }

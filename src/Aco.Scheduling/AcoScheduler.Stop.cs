@@ -76,6 +76,7 @@ public sealed unsafe partial class AcoScheduler
                 Bump(ref _destroyedAtStop);
             }
             LoopNative.DestroyTasks(_loop);
+            ReleaseGroups();
             PublishLoopCounts();
             Volatile.Write(ref _liveNative, 0);
             _loop = 0;

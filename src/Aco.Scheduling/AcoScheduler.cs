@@ -158,12 +158,8 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     public AcoCoroutineHandle Spawn(AcoEntryPoint entry, nint argument = 0, CancellationToken cancellationToken = default)
     {
         CheckSpawn(entry);
-        var handle = new AcoCoroutineHandle(this, Interlocked.Increment(ref _nextId), _options.RunContinuationsAsynchronously);
-        if (cancellationToken.CanBeCanceled)
-        {
-            handle.Registration = cancellationToken.Register(static h => ((AcoCoroutineHandle)h!).Cancel(), handle);
-        }
-        QueueSpawn(new SpawnRequest(entry.Address, argument, handle));
+        var handle = new AcoCoroutineHandle(this, Interlocked.Increment(ref _nextId));
+        QueueSpawn(new SpawnRequest(entry.Address, argument, handle, cancellationToken)); // the token is registered at admission
         return handle;
     }
 

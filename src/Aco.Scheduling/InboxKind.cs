@@ -9,6 +9,9 @@ internal enum InboxKind : byte
     /// <summary>Cancel the native coroutine of the handle in <see cref="InboxItem.Object"/>.</summary>
     Cancel,
 
+    /// <summary>Cancel every native coroutine of the token group in <see cref="InboxItem.Object"/> (its token fired).</summary>
+    CancelGroup,
+
     /// <summary>Run managed work (<see cref="InboxItem.Work"/>).</summary>
     Work,
 

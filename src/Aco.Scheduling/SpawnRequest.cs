@@ -1,7 +1,8 @@
 namespace Aco.Scheduling;
 
 /// <summary>
-/// A coroutine waiting for admission: a native one (<see cref="Entry"/>, <see cref="Argument"/>, and its handle
-/// or null when detached) or a managed one (<see cref="Target"/> is its <see cref="ManagedCoroutine"/>).
+/// A coroutine waiting for admission: a native one (<see cref="Entry"/>, <see cref="Argument"/>, its handle or null
+/// when detached, and the token it was spawned with) or a managed one (<see cref="Target"/> is its
+/// <see cref="ManagedCoroutine"/>).
 /// </summary>
-internal readonly record struct SpawnRequest(nint Entry, nint Argument, object? Target);
+internal readonly record struct SpawnRequest(nint Entry, nint Argument, object? Target, CancellationToken Token = default);
