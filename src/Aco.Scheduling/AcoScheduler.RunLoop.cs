@@ -78,13 +78,13 @@ public sealed unsafe partial class AcoScheduler
     //   1. timers that are due, earliest first (aco_loop_admit, native);
     //   2. sockets that became ready (aco_loop_admit, native);
     //   3. the inbox: answers from .NET, cancels, managed continuations from other threads, the stop;
-    //   4. new coroutines (spawns, native and managed).
-    // So while the ready queue is full, each source moves only its floor: new work waits in its queue, and every
-    // source still moves something every turn, so none starves another. The ready queue a turn starts with stays
-    // within limit + 4 * floor, plus the coroutines that only yield. A turn resumes up to limit coroutines in
+    //   4. new coroutines (spawns, native and managed), with a floor of 1: a new coroutine brings all the turns of
+    //      its life, so while the queue is full, new work waits in its queue.
+    // Every source moves something every turn, so none starves another. The ready queue a turn starts with stays
+    // within limit + 3 * floor + 1, plus the coroutines that only yield. A turn resumes up to limit coroutines in
     // FIFO order, so without such yielders a coroutine made ready runs within two turns, however many wake-ups,
-    // cancels or spawns wait behind it; with Y of them, within (Y + limit + 4 * floor) / limit + 1 turns. The wait
-    // of a source is its own: a sleeper whose deadline passed waits behind the earlier deadlines only.
+    // cancels or spawns wait behind it; with Y of them, within (Y + limit + 3 * floor + 1) / limit + 1 turns. The
+    // wait of a source is its own: a sleeper whose deadline passed waits behind the earlier deadlines only.
 
     private int Floor => Math.Max(1, _options.RunLoopBudget / 8);
 
@@ -97,7 +97,7 @@ public sealed unsafe partial class AcoScheduler
         var moved = (int)LoopNative.Admit(_loop, (nuint)_options.RunLoopBudget, (nuint)Floor);
         ArmTimerForEarliest();
         moved += DrainInbox(Math.Max(Floor, Room));
-        moved += AdmitSpawns(Math.Max(Floor, Room));
+        moved += AdmitSpawns(Math.Max(1, Room));
         return moved;
     }
 
