@@ -45,7 +45,7 @@ public sealed class StopTests
             await stopping;
             Assert.Equal(0, server.OpenConnections());
             Assert.Equal(0, pool.Schedulers.Sum(s => s.Counters.LiveManaged + s.Counters.LiveNative));
-            Assert.DoesNotContain(server.Logs.GetSnapshot(), r => r.Id.Id == 6); // nothing was left for the deadline
+            Assert.Empty(server.Logged(6)); // nothing was left for the deadline
             await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(server.ConnectAsync); // nobody listens any more
         }
         finally
@@ -72,7 +72,7 @@ public sealed class StopTests
             var pool = server.Pool;
             await server.StopAsync();
             Assert.Null(await slow.ReadResponseAsync()); // closed without an answer: its request never arrived in full
-            Assert.Single(server.Logs.GetSnapshot(), r => r.Id.Id == 6);
+            Assert.Single(server.Logged(6)); // closed at the deadline
             Assert.Equal(0, server.OpenConnections());
             Assert.Equal(0, pool.Schedulers.Sum(s => s.Counters.LiveManaged + s.Counters.LiveNative));
         }
