@@ -133,7 +133,7 @@ public sealed unsafe partial class AcoScheduler
     private int AdmitSpawns(int quota)
     {
         var n = 0;
-        while (n < quota && _spawns.TryDequeue(out var spawn))
+        while (n < quota && TakeSpawn(out var spawn))
         {
             n++;
             if (_stopBegun)
@@ -162,6 +162,17 @@ public sealed unsafe partial class AcoScheduler
             }
         }
         return n;
+    }
+
+    /// <summary>The next spawn waiting: those made on this thread first, then those from other threads.</summary>
+    private bool TakeSpawn(out SpawnRequest spawn)
+    {
+        if (_localSpawns.TryDequeue(out spawn))
+        {
+            Volatile.Write(ref _localSpawnCount, _localSpawns.Count);
+            return true;
+        }
+        return _spawns.TryDequeue(out spawn);
     }
 
     // ---- idle and wake-up: the one protocol --------------------------------------------------------------
@@ -196,7 +207,7 @@ public sealed unsafe partial class AcoScheduler
     {
         AssertSchedulerThread();
         Interlocked.Exchange(ref _idle, 1);
-        if (_inbox.Reader.TryPeek(out _) || !_spawns.IsEmpty || _managed.Count != 0 || _loopStats->Ready != 0
+        if (_inbox.Reader.TryPeek(out _) || !_spawns.IsEmpty || _localSpawns.Count != 0 || _managed.Count != 0 || _loopStats->Ready != 0
             || Volatile.Read(ref _timerFired) != 0 || ProviderSleeperDue() || (State == SchedulerState.Stopping && TryFinishStop()))
         {
             Volatile.Write(ref _idle, 0);
@@ -265,12 +276,20 @@ public sealed unsafe partial class AcoScheduler
                     break;
             }
         }
-        CancelQueuedSpawns();
+        CancelQueuedSpawns(onSchedulerThread: true); // t_current is already cleared here
     }
 
-    /// <summary>Spawns that were never admitted end canceled (a stop, or the end of the loop). Any thread.</summary>
-    private void CancelQueuedSpawns()
+    /// <summary>Spawns that were never admitted end canceled (a stop, or the end of the loop). Any thread (the local ones: the scheduler thread).</summary>
+    private void CancelQueuedSpawns(bool onSchedulerThread = false)
     {
+        if (onSchedulerThread || t_current == this)
+        {
+            while (_localSpawns.TryDequeue(out var local))
+            {
+                CancelSpawn(local);
+            }
+            Volatile.Write(ref _localSpawnCount, 0);
+        }
         while (_spawns.TryDequeue(out var spawn))
         {
             CancelSpawn(spawn);
