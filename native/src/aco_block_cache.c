@@ -252,7 +252,13 @@ static aco_block_cache* aco_free_caches;
 static void aco_block_cache_exit(void* p) {
     aco_block_cache* c = p;
     aco_block_cache_release(c);
+#ifndef _WIN32
     aco_block_cache_tls = NULL;
+#endif
+    /* Under mingw, __thread variables are emulated in heap memory that a
+     * thread-exit destructor of their own may already have freed: writing one
+     * here wrote to freed memory (heap corruption, seen under Wine). Nothing
+     * on an exiting thread takes blocks after this. */
     pthread_mutex_lock(&aco_pool_lock);
     c->next_free = aco_free_caches;
     aco_free_caches = c;

@@ -1,10 +1,11 @@
 namespace Aco.Scheduling.Tests;
 
 /// <summary>
-/// Admission keeps coroutines already running ahead of new work: a sleeping probe keeps waking while a flood of
-/// spawns or cancels is still being worked through. Each flood is large enough that no machine could finish it
-/// within the probe's few one-millisecond sleeps, and a slower machine slows the flood as much as the probe (one
-/// thread runs both), so the condition holds however fast or busy the machine is.
+/// Admission keeps coroutines already running ahead of new work: a sleeping probe, running before the flood comes,
+/// keeps waking while a flood of spawns or cancels is worked through. The probe counts its wakes from the moment the
+/// flood's first job has ended; each flood is large enough that no machine could finish it within the probe's few
+/// one-millisecond sleeps after that, and a slower machine slows the flood as much as the probe (one thread runs
+/// both), so the condition holds however fast or busy the machine is.
 /// </summary>
 public sealed class FairnessTests
 {
@@ -24,6 +25,8 @@ public sealed class FairnessTests
             Native.Set(log, 0, counter);
             Native.Set(log, 1, ProbeRounds);
             Native.Set(log, 2, 1);
+            var probe = scheduler.Spawn(Bodies.Probe, log);
+            await LivenessTests.WaitUntil(() => scheduler.Counters.SleepingNative == 1, Bound);
             var flood = Task.Run(() =>
             {
                 for (var i = 0; i < Flood; i++)
@@ -31,8 +34,6 @@ public sealed class FairnessTests
                     scheduler.SpawnDetached(Bodies.FloodJob, counter);
                 }
             });
-            await LivenessTests.WaitUntil(() => scheduler.Counters.QueuedSpawns > 0 || flood.IsCompleted);
-            var probe = scheduler.Spawn(Bodies.Probe, log);
             Assert.Equal(ProbeRounds, await probe.Completion.WaitAsync(Bound));
             // When the probe woke the last time, most of the flood had not yet ended: it was not made to wait
             // behind the new work.
@@ -63,10 +64,9 @@ public sealed class FairnessTests
             Native.Set(log, 1, ProbeRounds);
             Native.Set(log, 2, 1);
             var sleepers = Enumerable.Range(0, Sleepers).Select(_ => scheduler.Spawn(Bodies.CountOnCancel, counter)).ToArray();
-            await LivenessTests.WaitUntil(() => scheduler.Counters.SleepingNative == Sleepers, Bound);
-            var cancels = Task.Run(() => Array.ForEach(sleepers, s => s.Cancel()));
-            await LivenessTests.WaitUntil(() => Native.Get(counter, 0) > 0 || cancels.IsCompleted, Bound);
             var probe = scheduler.Spawn(Bodies.Probe, log);
+            await LivenessTests.WaitUntil(() => scheduler.Counters.SleepingNative == Sleepers + 1, Bound);
+            var cancels = Task.Run(() => Array.ForEach(sleepers, s => s.Cancel()));
             Assert.Equal(ProbeRounds, await probe.Completion.WaitAsync(Bound));
             Assert.True(Native.Get(log, 3 + ProbeRounds - 1) < Sleepers, $"every cancel was served ({Native.Get(log, 3 + ProbeRounds - 1)}) before the probe's last wake");
             await cancels.WaitAsync(Bound);

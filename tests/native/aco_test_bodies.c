@@ -250,12 +250,16 @@ BODY void sched_count_on_cancel(void) {
 }
 
 /* The probe of a flood: arg = int64_t log[]: log[0] is the address of the
- * flood's counter, log[1] the rounds, log[2] the milliseconds of each sleep;
- * after each sleep it writes the counter's value to log[3 + round], so the
- * test sees how far the flood had got each time the probe woke. */
+ * flood's counter, log[1] the rounds, log[2] the milliseconds of each sleep.
+ * It sleeps until the flood's counter has moved (the flood is being worked
+ * through), then for each round sleeps and writes the counter's value to
+ * log[3 + round], so the test sees how far the flood had got each time the
+ * probe woke. */
 BODY void sched_probe(void) {
     int64_t* log = aco_get_arg();
-    const int64_t* counter = (const int64_t*)(intptr_t)log[0];
+    const volatile int64_t* counter = (const volatile int64_t*)(intptr_t)log[0];
+    while (*counter == 0)
+        if (aco_bridge_sleep_ms(log[2]) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
     for (int64_t round = 0; round < log[1]; round++) {
         if (aco_bridge_sleep_ms(log[2]) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
         log[3 + round] = *counter;
