@@ -170,9 +170,19 @@ public sealed unsafe partial class AcoScheduler
         if (_localSpawns.TryDequeue(out spawn))
         {
             Volatile.Write(ref _localSpawnCount, _localSpawns.Count);
+            TrimWhenEmpty(_localSpawns);
             return true;
         }
         return _spawns.TryDequeue(out spawn);
+    }
+
+    /// <summary>Gives back the memory of a queue that a burst grew, once it has emptied.</summary>
+    private static void TrimWhenEmpty<T>(Queue<T> queue)
+    {
+        if (queue.Count == 0 && queue.Capacity > KeptQueueCapacity)
+        {
+            queue.TrimExcess(KeptQueueCapacity);
+        }
     }
 
     // ---- idle and wake-up: the one protocol --------------------------------------------------------------
