@@ -170,7 +170,6 @@ public sealed unsafe partial class AcoScheduler
         if (_localSpawns.TryDequeue(out spawn))
         {
             Volatile.Write(ref _localSpawnCount, _localSpawns.Count);
-            TrimWhenEmpty(_localSpawns);
             return true;
         }
         return _spawns.TryDequeue(out spawn);

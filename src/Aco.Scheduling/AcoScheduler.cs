@@ -35,7 +35,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     private readonly SpawnQueue _spawns = new();
 
     /// <summary>New coroutines waiting for admission, spawned on the scheduler thread itself (no lock, no wake-up). Scheduler thread only.</summary>
-    private readonly Queue<SpawnRequest> _localSpawns = new();
+    private readonly SpawnSegments _localSpawns = new();
 
     /// <summary>The count of <see cref="_localSpawns"/>, for other threads (written by the scheduler thread).</summary>
     private long _localSpawnCount;
