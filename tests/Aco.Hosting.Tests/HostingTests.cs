@@ -201,15 +201,24 @@ public sealed class HostingTests
     [Fact]
     public async Task The_health_check_turns_unhealthy_when_a_sleeper_is_overdue()
     {
-        // Timers that never fire: the sleeper is never woken, and the health check must say so.
-        using var host = BuildHost(services => services.AddSingleton<TimeProvider>(new MisbehavingTimeProvider(TimerBehaviour.Never)).AddHealthChecks().AddAcoSchedulers(),
+        // Timers that never fire: the sleeper is never woken, and the health check must say so. Its deadline is an
+        // hour away and the clock is then moved two hours on, so no turn of the scheduler (however slow the machine)
+        // can find it due before the clock moves, and once it has moved nothing wakes the idle scheduler.
+        var clock = new ShiftedClock(new MisbehavingTimeProvider(TimerBehaviour.Never));
+        using var host = BuildHost(services => services.AddSingleton<TimeProvider>(clock).AddHealthChecks().AddAcoSchedulers(),
             settings: new() { ["Aco:SchedulerCount"] = "1", ["Aco:SleeperOverdueThreshold"] = "00:00:00.050" });
         await host.StartAsync().WaitAsync(Timeout);
         var pool = host.Services.GetRequiredService<IAcoSchedulerPool>();
         var health = host.Services.GetRequiredService<HealthCheckService>();
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
-        var stuck = pool.Spawn(Bodies.Get("sched_sleep"), 10);
+        var stuck = pool.Spawn(Bodies.Get("sched_sleep"), 3_600_000);
         var watch = Stopwatch.StartNew();
+        while (pool.Schedulers[0].Counters.SleepingNative != 1)
+        {
+            Assert.True(watch.Elapsed < Timeout, "the sleeper never went to sleep");
+            await Task.Delay(10);
+        }
+        clock.Shift(TimeSpan.FromHours(2));
         HealthReport report;
         while ((report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy)
         {
@@ -301,4 +310,20 @@ public sealed class HostingTests
         Assert.Contains("(correct)", stdout, StringComparison.Ordinal);
         Assert.Contains("2 schedulers", stdout, StringComparison.Ordinal);
     }
+}
+
+/// <summary>A clock that the test moves on at will; its timers are those of the clock it wraps.</summary>
+internal sealed class ShiftedClock(TimeProvider inner) : TimeProvider
+{
+    private long _shift;
+
+    /// <summary>Moves the clock on by <paramref name="by"/>.</summary>
+    public void Shift(TimeSpan by) => Interlocked.Add(ref _shift, (long)(by.TotalSeconds * inner.TimestampFrequency));
+
+    public override long GetTimestamp() => inner.GetTimestamp() + Interlocked.Read(ref _shift);
+
+    public override long TimestampFrequency => inner.TimestampFrequency;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+        inner.CreateTimer(callback, state, dueTime, period);
 }
