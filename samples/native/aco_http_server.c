@@ -449,6 +449,13 @@ static void linger_and_close(connection* c) {
     }
 }
 
+/* Whether the buffer holds another request's whole head (or a head that is refused). */
+static int complete_head_buffered(const connection* c) {
+    request_head next = {0};
+    size_t consumed = 0;
+    return c->in_len > 0 && parse_head(c->in, c->in_len, &next, &consumed) != HEAD_INCOMPLETE;
+}
+
 /* Answers every complete request in the buffer. Returns 1 to keep the
  * connection, 0 to close it (after the responses are flushed). */
 static int answer_buffered(connection* c) {
@@ -478,7 +485,8 @@ static int answer_buffered(connection* c) {
             }
             if (status != ACO_BRIDGE_OK) return 0;
         }
-        int close = !h.keep_alive || T.draining;
+        /* While the server stops, the last request received in full gets the last answer. */
+        int close = !h.keep_alive || (T.draining && !complete_head_buffered(c));
         switch (h.route) {
         case ROUTE_PLAINTEXT:
             answer(c, 200, "text/plain", "Hello, World!", 13, close, h.http10);
@@ -509,8 +517,14 @@ static int answer_buffered(connection* c) {
 static int serve_requests(connection* c) {
     c->in_len = 0;
     c->deadline = deadline_in(config.idle_timeout_ms);
-    int status = read_more(c);
-    if (status != ACO_BRIDGE_OK || c->in_len == 0) return 0; /* closed, reset, or nothing came in time */
+    /* The first read never waits: a readiness report can be stale (nothing to
+     * read), and the connection then is still idle, holding no request the
+     * stop would wait for. */
+    ssize_t got = recv(c->fd, c->in, receive_buffer_bytes(), MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 1;
+    if (got <= 0) return 0; /* the client's end, or a reset */
+    c->in_len = (size_t)got;
+    int status;
     for (;;) {
         if (!answer_buffered(c)) return 0;
         if (c->in_len == 0) return 1; /* everything received is answered */
