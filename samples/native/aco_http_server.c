@@ -527,7 +527,21 @@ static int serve_requests(connection* c) {
     int status;
     for (;;) {
         if (!answer_buffered(c)) return 0;
-        if (c->in_len == 0) return 1; /* everything received is answered */
+        if (c->in_len == 0) {
+            /* Everything received is answered. The idle wait that follows ends
+             * on a new readiness report only, so the socket must be empty
+             * first: a read may have left bytes, or the client's end, that
+             * came with the report just used. */
+            got = recv(c->fd, c->in, receive_buffer_bytes(), MSG_DONTWAIT);
+            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+            if (got == 0 || (got < 0 && errno != EINTR)) return 0;
+            /* More came meanwhile (a client that never stops): its answers so
+             * far go out, and the others of this thread get a turn first. */
+            if (flush(c) != ACO_BRIDGE_OK || aco_bridge_yield() != ACO_BRIDGE_OK) return 0;
+            c->in_len = got > 0 ? (size_t)got : 0;
+            c->deadline = deadline_in(config.idle_timeout_ms);
+            continue;
+        }
         /* A request is half here: answers so far go first, then the rest of it, before its deadline. */
         if (flush(c) != ACO_BRIDGE_OK) return 0;
         status = read_more(c);
