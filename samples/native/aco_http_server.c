@@ -28,6 +28,10 @@
 #include "aco_bridge.h"
 
 #define BODY __attribute__((visibility("default")))
+/* Keeps a function's frame (and the buffers in it) off the stack of the idle
+ * wait: what a share stack saves of an idle connection is that wait's frames
+ * only. */
+#define NOINLINE __attribute__((noinline))
 
 /* ---- configuration and counts (shared with C#) --------------------------------- */
 
@@ -66,12 +70,21 @@ typedef struct free_buffer {
     struct free_buffer* next;
 } free_buffer;
 
+/* Free buffers of one size, kept for reuse: as many as were busy at once, up
+ * to POOL_KEEP; more go back to malloc (a burst leaves no lasting cost). */
+typedef struct {
+    free_buffer* first;
+    int count;
+} buffer_pool;
+
+#define POOL_KEEP 32
+
 typedef struct {
     uint8_t* state; /* CONN_*, by descriptor */
     size_t state_capacity;
     int draining;   /* the stop has begun: idle connections close, busy ones after their answers */
-    free_buffer* receive_pool;
-    free_buffer* send_pool;
+    buffer_pool receive_pool;
+    buffer_pool send_pool;
     time_t date_second; /* the second `date` was formatted for */
     char date[40];      /* "Date: ...\r\n" */
     size_t date_len;
@@ -87,20 +100,26 @@ static size_t receive_buffer_bytes(void) {
     return n < 8192 ? 8192 : n;
 }
 
-static uint8_t* take_buffer(free_buffer** pool, size_t bytes) {
-    free_buffer* b = *pool;
+static uint8_t* take_buffer(buffer_pool* pool, size_t bytes) {
+    free_buffer* b = pool->first;
     if (b != NULL) {
-        *pool = b->next;
+        pool->first = b->next;
+        pool->count--;
         return (uint8_t*)b;
     }
     return malloc(bytes);
 }
 
-static void give_buffer(free_buffer** pool, uint8_t* p) {
+static void give_buffer(buffer_pool* pool, uint8_t* p) {
     if (p == NULL) return;
+    if (pool->count >= POOL_KEEP) {
+        free(p);
+        return;
+    }
     free_buffer* b = (free_buffer*)p;
-    b->next = *pool;
-    *pool = b;
+    b->next = pool->first;
+    pool->first = b;
+    pool->count++;
 }
 
 static void set_state(int fd, uint8_t state) {
@@ -437,7 +456,7 @@ static int skip_body(connection* c, int64_t length) {
 /* After a response that closes: stop sending, and read and drop what the
  * client still sends, until it closes, 64 KiB, or 1 s, so that the close does
  * not reset the connection before the client has read the response. */
-static void linger_and_close(connection* c) {
+static NOINLINE void linger_and_close(connection* c) {
     shutdown(c->fd, SHUT_WR);
     int64_t budget = 64 * 1024;
     int64_t deadline = deadline_in(config.idle_timeout_ms < 1000 ? config.idle_timeout_ms : 1000);
@@ -514,7 +533,7 @@ static int answer_buffered(connection* c) {
 /* Serves the requests of one stretch of activity: from the first byte after
  * an idle wait until everything received is answered. Returns whether the
  * connection stays open. */
-static int serve_requests(connection* c) {
+static NOINLINE int serve_requests(connection* c) {
     c->in_len = 0;
     c->deadline = deadline_in(config.idle_timeout_ms);
     /* The first read never waits: a readiness report can be stale (nothing to

@@ -321,15 +321,14 @@ int main(void) {
     CHECK_EQ(aco_http_responses(S501), 1);
     /* Thread-local pools and the connection table live as long as the thread. */
     free(T.state);
-    while (T.receive_pool != NULL) {
-        free_buffer* b = T.receive_pool;
-        T.receive_pool = b->next;
-        free(b);
-    }
-    while (T.send_pool != NULL) {
-        free_buffer* b = T.send_pool;
-        T.send_pool = b->next;
-        free(b);
+    buffer_pool* pools[] = {&T.receive_pool, &T.send_pool};
+    for (int i = 0; i < 2; i++) {
+        CHECK(pools[i]->count <= POOL_KEEP);
+        while (pools[i]->first != NULL) {
+            free_buffer* b = pools[i]->first;
+            pools[i]->first = b->next;
+            free(b);
+        }
     }
     puts("test_http_server: ok");
     return 0;

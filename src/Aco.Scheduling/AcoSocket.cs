@@ -23,6 +23,9 @@ namespace Aco.Scheduling;
 public static partial class AcoSocket
 {
     private const int F_DUPFD_CLOEXEC = 1030;
+    private const int F_GETFL = 3;
+    private const int F_SETFL = 4;
+    private const int O_NONBLOCK = 0x800;
 
     /// <summary>
     /// Moves the connection of <paramref name="socket"/> into a new descriptor (non-blocking, close-on-exec) owned by the
@@ -35,7 +38,7 @@ public static partial class AcoSocket
     /// <exception cref="SocketException">The system refused a new descriptor (the process's limit, say); the socket is left as it was.</exception>
     public static int Detach(Socket socket)
     {
-        var descriptor = Duplicate(socket);
+        var descriptor = Copy(socket, viaSocket: false);
         socket.Dispose();
         return descriptor;
     }
@@ -51,13 +54,23 @@ public static partial class AcoSocket
     /// <exception cref="ObjectDisposedException"><paramref name="socket"/> is disposed.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
     /// <exception cref="SocketException">The system refused a new descriptor (the process's limit, say).</exception>
-    public static int Duplicate(Socket socket)
+    public static int Duplicate(Socket socket) => Copy(socket, viaSocket: true);
+
+    /// <summary>
+    /// A new descriptor for the socket, non-blocking. The status flags belong to the socket, which both descriptors
+    /// share: set through <see cref="Socket.Blocking"/> (<paramref name="viaSocket"/>) when the socket stays in use, so
+    /// that .NET knows; directly on the new descriptor when the socket is disposed next.
+    /// </summary>
+    private static int Copy(Socket socket, bool viaSocket)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ThrowIfNotLinux();
         var handle = socket.SafeHandle;
         ObjectDisposedException.ThrowIf(handle.IsClosed || handle.IsInvalid, socket);
-        socket.Blocking = false; // the status flags belong to the socket, which both descriptors share
+        if (viaSocket)
+        {
+            socket.Blocking = false;
+        }
         var added = false;
         try
         {
@@ -66,6 +79,16 @@ public static partial class AcoSocket
             if (descriptor < 0)
             {
                 throw new SocketException(Marshal.GetLastPInvokeError());
+            }
+            if (!viaSocket)
+            {
+                var flags = Fcntl(descriptor, F_GETFL, 0);
+                if (flags < 0 || Fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) < 0)
+                {
+                    var error = Marshal.GetLastPInvokeError();
+                    _ = CloseDescriptor(descriptor);
+                    throw new SocketException(error);
+                }
             }
             return descriptor;
         }
