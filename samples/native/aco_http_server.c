@@ -561,8 +561,11 @@ static NOINLINE int serve_requests(connection* c) {
             c->deadline = deadline_in(config.idle_timeout_ms);
             continue;
         }
-        /* A request is half here: answers so far go first, then the rest of it, before its deadline. */
-        if (flush(c) != ACO_BRIDGE_OK) return 0;
+        /* A request is half here: answers so far go first, then the rest of
+         * it, before its deadline. The others of this thread get a turn
+         * between reads: a client that always has more on the way would
+         * otherwise never let the read wait. */
+        if (flush(c) != ACO_BRIDGE_OK || aco_bridge_yield() != ACO_BRIDGE_OK) return 0;
         status = read_more(c);
         if (status == ACO_BRIDGE_TIMEOUT && reserve(c) == ACO_BRIDGE_OK) answer(c, 408, NULL, NULL, 0, 1, 0);
         if (status != ACO_BRIDGE_OK) return 0;
