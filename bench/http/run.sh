@@ -267,6 +267,9 @@ run_wrk() {
   record "$round" "$server" "${key}_wrkcpu" "$(awk -v c="$c1" -v d="$c0" -v w="$wall" 'BEGIN { printf "%.0f", 100 * (c - d) / w }')"
   record "$round" "$server" "${key}_srvcpu" "$(awk -v c="$s1" -v d="$s0" -v w="$wall" -v hz="$clock_ticks" \
     'BEGIN { printf "%.0f", 100 * (c - d) / hz / w }')"
+  # Responses per second of the server's own CPU time: what a busy machine changes least.
+  record "$round" "$server" "${key}_percore" "$(awk -v r="$(awk '/^Requests\/sec:/ {print $2}' "$out")" \
+    -v c="$s1" -v d="$s0" -v w="$wall" -v hz="$clock_ticks" 'BEGIN { if (c > d) printf "%.0f", r * w * hz / (c - d) }')"
   local errors
   errors=$(grep -E '^ *(Socket errors|Non-2xx)' "$out" | tr -s ' ' | tr '\n' ';' || true)
   [ -n "$errors" ] && note "$server $key: ${errors% ;}"
@@ -429,6 +432,29 @@ END {
     }
     exit
   }
+  if (mode == "core") {
+    split("plaintext_percore pipelined_percore json_percore", metrics, " ")
+    for (i = 1; i <= ns; i++) for (m = 1; m <= 3; m++) {
+      list = ""; n = 0
+      for (rr in rounds) if ((rr, order[i], metrics[m]) in v && v[rr, order[i], "status"] == "ok") { list = list " " v[rr, order[i], metrics[m]]; n++ }
+      med[order[i], metrics[m]] = median(list); count[order[i]] = n
+    }
+    for (m = 1; m <= 3; m++) {
+      a = ""
+      for (k = 1; k <= 2; k++) { x = med[(k == 1) ? "kestrel" : "go", metrics[m]]; if (x != "" && (a == "" || x > a)) a = x }
+      anchor[metrics[m]] = a
+    }
+    print "| server | rounds | plaintext req per CPU-s | ratio | pipelined req per CPU-s | ratio | json req per CPU-s | ratio |"
+    print "|---|--:|--:|--:|--:|--:|--:|--:|"
+    for (i = 1; i <= ns; i++) {
+      s = order[i]
+      if (count[s] == 0) { print "| " s " | 0 | - | - | - | - | - | - |"; continue }
+      line = "| " s " | " count[s]
+      for (m = 1; m <= 3; m++) line = line " | " fmt(med[s, metrics[m]], 0) " | " ratio(med[s, metrics[m]], anchor[metrics[m]])
+      print line " |"
+    }
+    exit
+  }
   split("plaintext_rps pipelined_rps json_rps plaintext_p99 json_p99 per_conn_b", metrics, " ")
   for (i = 1; i <= ns; i++) for (m = 1; m <= 6; m++) {
     list = ""; n = 0
@@ -458,6 +484,7 @@ END {
 
 round_table() { awk -v mode=round -v r="$1" -v idle="$idle" "$report_awk" "$tmp/results.tsv"; }
 summary_table() { awk -v mode=summary -v idle="$idle" "$report_awk" "$tmp/results.tsv"; }
+core_table() { awk -v mode=core "$report_awk" "$tmp/results.tsv"; }
 
 # ---------------------------------------------------------------------------------------------
 # Main.
@@ -546,6 +573,10 @@ done
   summary_table
   echo
   echo "Ratios: req/s against the faster of kestrel and go in this run (above 1: faster); p99 and bytes per idle connection against the smaller of the two (below 1: better)."
+  echo
+  echo "Responses per second of server CPU time (user + system, all threads), medians; ratios against the better of kestrel and go:"
+  echo
+  core_table
 } | tee -a "$report"
 echo
 echo "report: ${report#"$repo"/}"

@@ -13,43 +13,54 @@ internal sealed class HttpServerMetrics
 
     private const string StatusCodeTag = "http.response.status_code";
 
-    // Boxed once: a tag's value is an object, and boxing per request would allocate on the fast path.
-    private static readonly object s_200 = 200, s_400 = 400, s_404 = 404, s_408 = 408, s_413 = 413, s_431 = 431, s_501 = 501;
+    /// <summary>Every status the server answers with.</summary>
+    private static readonly int[] s_statusCodes = [200, 400, 404, 408, 413, 431, 501];
 
-    private readonly Counter<long> _requests;
+    // Boxed once: a tag's value is an object.
+    private static readonly object[] s_boxedStatusCodes = [.. s_statusCodes.Select(static c => (object)c)];
+
+    private readonly long[] _responses = new long[s_statusCodes.Length]; // by index in s_statusCodes; any thread, by Interlocked
     private readonly Counter<long> _rejectedConnections;
+    private Func<int, long>? _countsElsewhere; // native mode: counted by the C side
 
     public HttpServerMetrics(IMeterFactory meterFactory, OpenConnections connections)
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableUpDownCounter("aco.http_server.open_connections", () => connections.Count, "{connection}",
             "Connections open now (accepted and not yet closed)");
-        _requests = meter.CreateCounter<long>("aco.http_server.requests", "{request}", "Responses sent, by status code");
+        meter.CreateObservableCounter("aco.http_server.requests", ObserveResponses, "{request}", "Responses sent, by status code");
         _rejectedConnections = meter.CreateCounter<long>("aco.http_server.rejected_connections", "{connection}",
             "Connections closed at once because MaxConnections were open");
     }
 
-    /// <summary>A response with <paramref name="statusCode"/> was written.</summary>
+    /// <summary>A response with <paramref name="statusCode"/> was written (managed mode).</summary>
     public void Responded(int statusCode)
     {
-        if (_requests.Enabled)
+        var i = Array.IndexOf(s_statusCodes, statusCode);
+        if (i >= 0)
         {
-            _requests.Add(1, new KeyValuePair<string, object?>(StatusCodeTag, Box(statusCode)));
+            Interlocked.Increment(ref _responses[i]);
         }
     }
+
+    /// <summary>Responses are counted elsewhere (native mode): <paramref name="responses"/> gives the count for a status code.</summary>
+    public void CountResponsesWith(Func<int, long> responses) => _countsElsewhere = responses;
 
     /// <summary>A connection was closed at accept because the cap was reached.</summary>
     public void Rejected() => _rejectedConnections.Add(1);
 
-    private static object Box(int statusCode) => statusCode switch
+    /// <summary>Responses sent with <paramref name="statusCode"/> so far.</summary>
+    public long Responses(int statusCode)
     {
-        200 => s_200,
-        400 => s_400,
-        404 => s_404,
-        408 => s_408,
-        413 => s_413,
-        431 => s_431,
-        501 => s_501,
-        _ => statusCode,
-    };
+        var i = Array.IndexOf(s_statusCodes, statusCode);
+        return i < 0 ? 0 : Interlocked.Read(ref _responses[i]) + (_countsElsewhere?.Invoke(statusCode) ?? 0);
+    }
+
+    private IEnumerable<Measurement<long>> ObserveResponses()
+    {
+        for (var i = 0; i < s_statusCodes.Length; i++)
+        {
+            yield return new Measurement<long>(Responses(s_statusCodes[i]), new KeyValuePair<string, object?>(StatusCodeTag, s_boxedStatusCodes[i]));
+        }
+    }
 }

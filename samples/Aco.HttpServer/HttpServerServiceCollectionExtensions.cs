@@ -1,3 +1,4 @@
+using Aco.Hosting;
 using Aco.HttpServer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -26,7 +27,7 @@ internal static class HttpServerServiceCollectionExtensions
     }
 
     /// <summary>The mode <see cref="HttpServerOptions.Mode"/> names.</summary>
-    /// <exception cref="NotSupportedException">That mode is not built.</exception>
+    /// <exception cref="PlatformNotSupportedException">Native mode, not on Linux.</exception>
     private static ConnectionMode CreateConnectionMode(IServiceProvider sp)
     {
         var options = sp.GetRequiredService<IOptions<HttpServerOptions>>().Value;
@@ -35,7 +36,8 @@ internal static class HttpServerServiceCollectionExtensions
             HttpServerMode.Managed => ActivatorUtilities.CreateInstance<ManagedConnectionMode>(sp, new ManagedConnectionContext(options,
                 sp.GetRequiredService<OpenConnections>(), sp.GetRequiredService<HttpServerMetrics>(), sp.GetRequiredService<DateHeader>(),
                 Time(sp), sp.GetRequiredService<ILogger<ManagedConnection>>())),
-            _ => throw new NotSupportedException("native mode is not built yet; run with --managed (HttpServer:Mode=Managed)."),
+            _ => new NativeConnectionMode(sp.GetRequiredService<IAcoSchedulerPool>(), options, sp.GetRequiredService<OpenConnections>(),
+                sp.GetRequiredService<HttpServerMetrics>()),
         };
     }
 

@@ -1,3 +1,4 @@
+using Aco.Core;
 using Aco.Hosting;
 using Aco.HttpServer;
 using Microsoft.Extensions.Logging.Console;
@@ -28,7 +29,7 @@ try
 {
     host.Services.GetRequiredService<ConnectionMode>();
 }
-catch (Exception e) when (e is NotSupportedException or OptionsValidationException)
+catch (Exception e) when (e is PlatformNotSupportedException or AcoBodiesLoadException or OptionsValidationException)
 {
     Console.Error.WriteLine(e.Message);
     return 2;

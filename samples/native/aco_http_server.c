@@ -28,6 +28,10 @@
 #include "aco_bridge.h"
 
 #define BODY __attribute__((visibility("default")))
+/* Keeps a function's frame (and the buffers in it) off the stack of the idle
+ * wait: what a share stack saves of an idle connection is that wait's frames
+ * only. */
+#define NOINLINE __attribute__((noinline))
 
 /* ---- configuration and counts (shared with C#) --------------------------------- */
 
@@ -66,12 +70,21 @@ typedef struct free_buffer {
     struct free_buffer* next;
 } free_buffer;
 
+/* Free buffers of one size, kept for reuse: as many as were busy at once, up
+ * to POOL_KEEP; more go back to malloc (a burst leaves no lasting cost). */
+typedef struct {
+    free_buffer* first;
+    int count;
+} buffer_pool;
+
+#define POOL_KEEP 32
+
 typedef struct {
     uint8_t* state; /* CONN_*, by descriptor */
     size_t state_capacity;
     int draining;   /* the stop has begun: idle connections close, busy ones after their answers */
-    free_buffer* receive_pool;
-    free_buffer* send_pool;
+    buffer_pool receive_pool;
+    buffer_pool send_pool;
     time_t date_second; /* the second `date` was formatted for */
     char date[40];      /* "Date: ...\r\n" */
     size_t date_len;
@@ -87,20 +100,26 @@ static size_t receive_buffer_bytes(void) {
     return n < 8192 ? 8192 : n;
 }
 
-static uint8_t* take_buffer(free_buffer** pool, size_t bytes) {
-    free_buffer* b = *pool;
+static uint8_t* take_buffer(buffer_pool* pool, size_t bytes) {
+    free_buffer* b = pool->first;
     if (b != NULL) {
-        *pool = b->next;
+        pool->first = b->next;
+        pool->count--;
         return (uint8_t*)b;
     }
     return malloc(bytes);
 }
 
-static void give_buffer(free_buffer** pool, uint8_t* p) {
+static void give_buffer(buffer_pool* pool, uint8_t* p) {
     if (p == NULL) return;
+    if (pool->count >= POOL_KEEP) {
+        free(p);
+        return;
+    }
     free_buffer* b = (free_buffer*)p;
-    b->next = *pool;
-    *pool = b;
+    b->next = pool->first;
+    pool->first = b;
+    pool->count++;
 }
 
 static void set_state(int fd, uint8_t state) {
@@ -437,7 +456,7 @@ static int skip_body(connection* c, int64_t length) {
 /* After a response that closes: stop sending, and read and drop what the
  * client still sends, until it closes, 64 KiB, or 1 s, so that the close does
  * not reset the connection before the client has read the response. */
-static void linger_and_close(connection* c) {
+static NOINLINE void linger_and_close(connection* c) {
     shutdown(c->fd, SHUT_WR);
     int64_t budget = 64 * 1024;
     int64_t deadline = deadline_in(config.idle_timeout_ms < 1000 ? config.idle_timeout_ms : 1000);
@@ -447,6 +466,13 @@ static void linger_and_close(connection* c) {
         if (aco_bridge_read(c->fd, sink, sizeof sink, ms_left(deadline), &n) != ACO_BRIDGE_OK) break;
         budget -= (int64_t)n;
     }
+}
+
+/* Whether the buffer holds another request's whole head (or a head that is refused). */
+static int complete_head_buffered(const connection* c) {
+    request_head next = {0};
+    size_t consumed = 0;
+    return c->in_len > 0 && parse_head(c->in, c->in_len, &next, &consumed) != HEAD_INCOMPLETE;
 }
 
 /* Answers every complete request in the buffer. Returns 1 to keep the
@@ -478,7 +504,8 @@ static int answer_buffered(connection* c) {
             }
             if (status != ACO_BRIDGE_OK) return 0;
         }
-        int close = !h.keep_alive || T.draining;
+        /* While the server stops, the last request received in full gets the last answer. */
+        int close = !h.keep_alive || (T.draining && !complete_head_buffered(c));
         switch (h.route) {
         case ROUTE_PLAINTEXT:
             answer(c, 200, "text/plain", "Hello, World!", 13, close, h.http10);
@@ -506,16 +533,39 @@ static int answer_buffered(connection* c) {
 /* Serves the requests of one stretch of activity: from the first byte after
  * an idle wait until everything received is answered. Returns whether the
  * connection stays open. */
-static int serve_requests(connection* c) {
+static NOINLINE int serve_requests(connection* c) {
     c->in_len = 0;
     c->deadline = deadline_in(config.idle_timeout_ms);
-    int status = read_more(c);
-    if (status != ACO_BRIDGE_OK || c->in_len == 0) return 0; /* closed, reset, or nothing came in time */
+    /* The first read never waits: a readiness report can be stale (nothing to
+     * read), and the connection then is still idle, holding no request the
+     * stop would wait for. */
+    ssize_t got = recv(c->fd, c->in, receive_buffer_bytes(), MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 1;
+    if (got <= 0) return 0; /* the client's end, or a reset */
+    c->in_len = (size_t)got;
+    int status;
     for (;;) {
         if (!answer_buffered(c)) return 0;
-        if (c->in_len == 0) return 1; /* everything received is answered */
-        /* A request is half here: answers so far go first, then the rest of it, before its deadline. */
-        if (flush(c) != ACO_BRIDGE_OK) return 0;
+        if (c->in_len == 0) {
+            /* Everything received is answered. The idle wait that follows ends
+             * on a new readiness report only, so the socket must be empty
+             * first: a read may have left bytes, or the client's end, that
+             * came with the report just used. */
+            got = recv(c->fd, c->in, receive_buffer_bytes(), MSG_DONTWAIT);
+            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+            if (got == 0 || (got < 0 && errno != EINTR)) return 0;
+            /* More came meanwhile (a client that never stops): its answers so
+             * far go out, and the others of this thread get a turn first. */
+            if (flush(c) != ACO_BRIDGE_OK || aco_bridge_yield() != ACO_BRIDGE_OK) return 0;
+            c->in_len = got > 0 ? (size_t)got : 0;
+            c->deadline = deadline_in(config.idle_timeout_ms);
+            continue;
+        }
+        /* A request is half here: answers so far go first, then the rest of
+         * it, before its deadline. The others of this thread get a turn
+         * between reads: a client that always has more on the way would
+         * otherwise never let the read wait. */
+        if (flush(c) != ACO_BRIDGE_OK || aco_bridge_yield() != ACO_BRIDGE_OK) return 0;
         status = read_more(c);
         if (status == ACO_BRIDGE_TIMEOUT && reserve(c) == ACO_BRIDGE_OK) answer(c, 408, NULL, NULL, 0, 1, 0);
         if (status != ACO_BRIDGE_OK) return 0;

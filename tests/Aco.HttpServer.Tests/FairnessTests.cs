@@ -9,6 +9,7 @@ public sealed class FairnessTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_client_that_never_stops_pipelining_does_not_keep_others_from_being_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["Aco:SchedulerCount"] = "1" });

@@ -17,6 +17,7 @@ public sealed class FuzzTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Random_requests_get_well_formed_responses_or_a_close_and_leave_nothing_open(string mode)
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("ACO_HTTP_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();

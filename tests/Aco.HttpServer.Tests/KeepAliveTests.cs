@@ -7,6 +7,7 @@ public sealed class KeepAliveTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Many_requests_on_one_connection_are_all_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -23,6 +24,7 @@ public sealed class KeepAliveTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Pipelined_requests_in_one_write_are_answered_in_order(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -46,6 +48,7 @@ public sealed class KeepAliveTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Connection_close_is_answered_then_the_connection_closes(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -59,6 +62,7 @@ public sealed class KeepAliveTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Requests_pipelined_after_Connection_close_are_not_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -71,6 +75,7 @@ public sealed class KeepAliveTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Http10_closes_after_the_response_unless_asked_to_keep_alive(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -96,6 +101,7 @@ public sealed class KeepAliveTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_body_is_read_and_discarded_and_the_next_request_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);

@@ -12,6 +12,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_head_of_exactly_8192_bytes_is_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -28,8 +29,11 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed", 8193)]
+    [InlineData("native", 8193)]
     [InlineData("managed", 9 * 1024)]
+    [InlineData("native", 9 * 1024)]
     [InlineData("managed", 64 * 1024)]
+    [InlineData("native", 64 * 1024)]
     public async Task A_head_over_8192_bytes_gets_431_and_the_connection_closes(string mode, int headBytes)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -43,6 +47,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_request_line_longer_than_the_head_limit_gets_431(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -53,6 +58,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task The_head_limit_comes_from_the_options(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["HttpServer:MaxRequestHeadBytes"] = "100" });
@@ -65,6 +71,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_body_over_1_MiB_gets_413_and_the_connection_closes(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -77,7 +84,9 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed", "Transfer-Encoding: chunked")]
+    [InlineData("native", "Transfer-Encoding: chunked")]
     [InlineData("managed", "transfer-encoding: gzip, chunked")]
+    [InlineData("native", "transfer-encoding: gzip, chunked")]
     public async Task Transfer_encoding_gets_501_and_the_connection_closes(string mode, string header)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -90,6 +99,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task An_idle_connection_is_closed_after_the_idle_timeout(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["HttpServer:IdleTimeout"] = "00:00:00.300" });
@@ -119,6 +129,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_head_that_does_not_arrive_in_time_gets_408(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["HttpServer:IdleTimeout"] = "00:00:00.300" });
@@ -131,6 +142,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_body_that_does_not_arrive_in_time_gets_408(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["HttpServer:IdleTimeout"] = "00:00:00.300" });
@@ -142,6 +154,7 @@ public sealed class LimitTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Connections_over_the_cap_are_closed_and_the_others_still_work(string mode)
     {
         await using var server = await TestServer.StartAsync(mode, new() { ["HttpServer:MaxConnections"] = "10" });

@@ -39,6 +39,7 @@ public sealed class MalformedRequestTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Each_kind_of_malformed_request_gets_400_and_the_connection_closes(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -63,6 +64,7 @@ public sealed class MalformedRequestTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Requests_before_a_malformed_one_are_answered_first(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -76,6 +78,7 @@ public sealed class MalformedRequestTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Empty_lines_before_a_request_are_skipped_and_valid_variants_accepted(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);

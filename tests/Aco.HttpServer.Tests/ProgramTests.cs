@@ -5,6 +5,7 @@ public sealed class ProgramTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task It_prints_one_listening_line_serves_and_stops_on_SIGTERM_with_a_report(string mode)
     {
         await using var server = await ChildServer.StartAsync(mode);

@@ -7,6 +7,7 @@ public sealed class ResponseTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Plaintext_answers_hello_world_as_text_plain(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -20,6 +21,7 @@ public sealed class ResponseTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Json_answers_the_message_serialized_as_application_json(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -33,6 +35,7 @@ public sealed class ResponseTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Every_response_has_Server_Date_and_Content_Length(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -50,6 +53,7 @@ public sealed class ResponseTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Other_paths_and_methods_get_404_and_keep_the_connection(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -64,6 +68,7 @@ public sealed class ResponseTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task The_requests_metric_counts_responses_by_status_code(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);

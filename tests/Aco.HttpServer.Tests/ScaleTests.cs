@@ -14,6 +14,7 @@ public sealed class ScaleTests
 
     [ManyDescriptorsTheory(DescriptorsNeeded)]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Ten_thousand_concurrent_connections_each_get_an_answer(string mode)
     {
         await using var server = await ChildServer.StartAsync(mode);
@@ -40,6 +41,7 @@ public sealed class ScaleTests
 
     [ManyDescriptorsTheory(DescriptorsNeeded)]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Stopping_with_ten_thousand_connections_answers_requests_in_flight_and_closes_every_connection(string mode)
     {
         await using var server = await ChildServer.StartAsync(mode, "--Aco:StopGracePeriod=00:00:10");

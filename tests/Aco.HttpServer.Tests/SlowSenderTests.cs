@@ -7,6 +7,7 @@ public sealed class SlowSenderTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task A_request_sent_byte_by_byte_is_answered(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);
@@ -25,6 +26,7 @@ public sealed class SlowSenderTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Pipelined_requests_split_at_every_byte_are_answered_in_order(string mode)
     {
         await using var server = await TestServer.StartAsync(mode);

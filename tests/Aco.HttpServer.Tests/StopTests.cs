@@ -5,6 +5,7 @@ public sealed class StopTests
 {
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task Stopping_answers_requests_in_flight_closes_idle_connections_and_ends_every_coroutine(string mode)
     {
         // Many connections, so that rare states (a wake-up with nothing to read, a coroutine yielding when the stop
@@ -58,6 +59,7 @@ public sealed class StopTests
 
     [Theory]
     [InlineData("managed")]
+    [InlineData("native")]
     public async Task At_the_stop_deadline_connections_still_open_are_closed(string mode)
     {
         var server = await TestServer.StartAsync(mode, new()

@@ -95,9 +95,12 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>The <c>aco.http_server.requests</c> metric's total for <paramref name="statusCode"/> so far.</summary>
-    public long Requests(int statusCode) => _requests.GetMeasurementSnapshot()
-        .Where(m => m.Tags.TryGetValue("http.response.status_code", out var s) && (int)s! == statusCode)
-        .Sum(m => m.Value);
+    public long Requests(int statusCode)
+    {
+        _requests.RecordObservableInstruments(); // an observable counter: each observation is the total so far
+        return _requests.GetMeasurementSnapshot()
+            .LastOrDefault(m => m.Tags.TryGetValue("http.response.status_code", out var s) && (int)s! == statusCode)?.Value ?? 0;
+    }
 
     /// <summary>The <c>aco.http_server.rejected_connections</c> metric's total so far.</summary>
     public long Rejected() => _rejected.GetMeasurementSnapshot().Sum(m => m.Value);

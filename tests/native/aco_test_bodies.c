@@ -266,3 +266,52 @@ BODY void sched_probe(void) {
     }
     aco_bridge_finish(log[1]);
 }
+
+/* ---- socket bodies (tests/Aco.Scheduling.Tests/AcoSocketTests) -------------- */
+
+/* arg = a connected socket's descriptor (AcoSocket.Detach): echoes what it
+ * reads until the peer ends its side, then closes it and finishes with the
+ * bytes echoed. The buffer lives on the coroutine's stack. */
+BODY void sock_echo(void) {
+    int fd = (int)(intptr_t)aco_get_arg();
+    char buffer[512];
+    int64_t echoed = 0;
+    for (;;) {
+        size_t n = 0;
+        int status = aco_bridge_read(fd, buffer, sizeof buffer, -1, &n);
+        if (status == ACO_BRIDGE_CLOSED) break;
+        if (status == ACO_BRIDGE_OK) status = aco_bridge_write_all(fd, buffer, n, -1, &n);
+        if (status != ACO_BRIDGE_OK) {
+            aco_bridge_close(fd);
+            aco_bridge_fail(status, "sock_echo: a read or write failed");
+        }
+        echoed += (int64_t)n;
+    }
+    aco_bridge_close(fd);
+    aco_bridge_finish(echoed);
+}
+
+/* arg = a listening socket's descriptor (AcoSocket.Duplicate, one per
+ * scheduler): accepts connections and echoes each in a coroutine of its own
+ * (sock_echo) until cancelled; then closes the descriptor and finishes with
+ * how many connections it accepted. */
+BODY void sock_accept_echo(void) {
+    int fd = (int)(intptr_t)aco_get_arg();
+    int64_t accepted = 0;
+    for (;;) {
+        int connection = -1;
+        int status = aco_bridge_accept(fd, NULL, NULL, -1, &connection);
+        if (status == ACO_BRIDGE_CANCELLED) break;
+        if (status != ACO_BRIDGE_OK) {
+            aco_bridge_close(fd);
+            aco_bridge_fail(status, "sock_accept_echo: accept failed");
+        }
+        accepted++;
+        if (aco_bridge_spawn(sock_echo, (void*)(intptr_t)connection) != ACO_BRIDGE_OK) {
+            aco_bridge_close(connection);
+            break;
+        }
+    }
+    aco_bridge_close(fd);
+    aco_bridge_finish(accepted);
+}
