@@ -1,0 +1,57 @@
+using System.Diagnostics;
+
+namespace Aco.Scheduling;
+
+// Dumps, the API (the reading itself is in AcoScheduler.Dump.cs: async methods cannot run in an unsafe context).
+public sealed partial class AcoScheduler
+{
+    /// <summary>
+    /// Takes a dump of every coroutine of this scheduler, native and managed: where each is (the symbolized frames
+    /// of native ones, read without resuming them; the async methods managed ones are suspended in), what it waits
+    /// for and since when, coroutines with the same frames and wait grouped. The scheduler keeps running: the dump
+    /// reads in slices of at most <see cref="AcoDumpOptions.MaxPause"/>, one per turn. Callable from any thread
+    /// but the scheduler's own.
+    /// </summary>
+    public async Task<AcoDump> GetDumpAsync(AcoDumpOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var part = await CollectDumpAsync(0, options ?? AcoDumpOptions.Default, cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => DumpBuilder.Build([part], options ?? AcoDumpOptions.Default, started), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads this scheduler's coroutines for a dump (the pool's dump reads all its schedulers at once).</summary>
+    internal async Task<DumpPart> CollectDumpAsync(int index, AcoDumpOptions options, CancellationToken cancellationToken)
+    {
+        if (t_current == this)
+        {
+            throw new InvalidOperationException("A dump cannot be awaited on the scheduler's own thread: it reads in slices between the scheduler's turns.");
+        }
+        await _dumpGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var run = new DumpRun(this, index, options);
+            if (!IsRunning)
+            {
+                run.Part.Interrupted = State != SchedulerState.Created;
+                return run.Part;
+            }
+            QueueWork(new WorkItem(run.Step));
+            return await run.Done.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _dumpGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The stuck coroutines of this scheduler (native ones whose wait can never be answered), found without reading
+    /// frames: only the waits on .NET are looked at, so it costs little however many coroutines sleep.
+    /// </summary>
+    public async Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(CancellationToken cancellationToken = default)
+    {
+        var dump = await GetDumpAsync(StuckOnly, cancellationToken).ConfigureAwait(false);
+        return [.. dump.Groups.Where(g => g.Stuck != AcoStuckReason.None).SelectMany(g => g.Coroutines)];
+    }
+
+}
