@@ -72,3 +72,15 @@ BODY void dump_quick(void) {
     aco_bridge_yield();
     aco_bridge_finish(1);
 }
+
+/* Yields until *(int64_t*)arg holds an operation id, then awaits it once (so a
+ * test can register the coroutine's own completion as the operation). */
+BODY void dump_await_at(void) {
+    volatile int64_t* slot = (volatile int64_t*)aco_get_arg();
+    while (*slot == 0)
+        if (aco_bridge_yield() == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    int64_t value = 0;
+    int status = aco_bridge_await(*slot, &value);
+    if (status == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+    aco_bridge_finish(status == ACO_BRIDGE_OK ? value : -status);
+}

@@ -218,6 +218,7 @@ internal static class DumpBuilder
                     foreach (var member in path.Skip(from))
                     {
                         Set(parts, node, member, AcoStuckReason.AwaitCycle);
+                        color[member] = 2;
                     }
                     path.RemoveRange(from, path.Count - from);
                     break;

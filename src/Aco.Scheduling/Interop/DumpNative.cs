@@ -1,5 +1,5 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Aco.Core;
 
 namespace Aco.Scheduling.Interop;
 
@@ -12,7 +12,8 @@ internal static unsafe partial class DumpNative
 {
     private const string Library = "aco";
 
-    static DumpNative() => AcoNativeLibrary.ResolveFor(typeof(DumpNative).Assembly);
+    // The assembly's resolver for "aco" is LoopNative's (one per assembly).
+    static DumpNative() => RuntimeHelpers.RunClassConstructor(typeof(LoopNative).TypeHandle);
 
     /// <summary>How a walk ended (ACO_FRAMES_* in aco_dump.h).</summary>
     internal const int FramesComplete = 0, FramesTruncated = 1, FramesBroken = 2, FramesNotStarted = 3, FramesNotSuspended = 4, FramesUnsupported = 5;
