@@ -50,6 +50,12 @@ public sealed class AcoSchedulerPoolOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SleeperOverdueThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// SIGQUIT (<c>kill -QUIT</c>; Ctrl+Break on Windows) writes a dump of every coroutine to the log instead of
+    /// ending the process, as the JVM and Go do. Default true.
+    /// </summary>
+    public bool DumpOnSigQuit { get; set; } = true;
+
     internal AcoSchedulerOptions ToSchedulerOptions(int index, IAcoSchedulerObserver? observer, TimeProvider timeProvider) => new()
     {
         Name = $"aco-scheduler-{index}",

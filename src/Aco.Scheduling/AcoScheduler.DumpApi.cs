@@ -12,11 +12,20 @@ public sealed partial class AcoScheduler
     /// reads in slices of at most <see cref="AcoDumpOptions.MaxPause"/>, one per turn. Callable from any thread
     /// but the scheduler's own.
     /// </summary>
-    public async Task<AcoDump> GetDumpAsync(AcoDumpOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<AcoDump> GetDumpAsync(AcoDumpOptions? options = null, CancellationToken cancellationToken = default) =>
+        DumpAsync([this], options, cancellationToken);
+
+    /// <summary>
+    /// One dump of several schedulers (a pool's): each is read on its own thread at the same time, then their
+    /// coroutines are grouped together.
+    /// </summary>
+    public static async Task<AcoDump> DumpAsync(IReadOnlyList<AcoScheduler> schedulers, AcoDumpOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(schedulers);
+        options ??= AcoDumpOptions.Default;
         var started = Stopwatch.GetTimestamp();
-        var part = await CollectDumpAsync(0, options ?? AcoDumpOptions.Default, cancellationToken).ConfigureAwait(false);
-        return await Task.Run(() => DumpBuilder.Build([part], options ?? AcoDumpOptions.Default, started), cancellationToken).ConfigureAwait(false);
+        var parts = await Task.WhenAll(schedulers.Select((s, i) => s.CollectDumpAsync(i, options, cancellationToken))).ConfigureAwait(false);
+        return await Task.Run(() => DumpBuilder.Build(parts, options, started), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads this scheduler's coroutines for a dump (the pool's dump reads all its schedulers at once).</summary>
@@ -48,9 +57,13 @@ public sealed partial class AcoScheduler
     /// The stuck coroutines of this scheduler (native ones whose wait can never be answered), found without reading
     /// frames: only the waits on .NET are looked at, so it costs little however many coroutines sleep.
     /// </summary>
-    public async Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(CancellationToken cancellationToken = default) =>
+        FindStuckAsync([this], cancellationToken);
+
+    /// <summary>The stuck coroutines of several schedulers (an await cycle may span them).</summary>
+    public static async Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(IReadOnlyList<AcoScheduler> schedulers, CancellationToken cancellationToken = default)
     {
-        var dump = await GetDumpAsync(StuckOnly, cancellationToken).ConfigureAwait(false);
+        var dump = await DumpAsync(schedulers, StuckOnly, cancellationToken).ConfigureAwait(false);
         return [.. dump.Groups.Where(g => g.Stuck != AcoStuckReason.None).SelectMany(g => g.Coroutines)];
     }
 
