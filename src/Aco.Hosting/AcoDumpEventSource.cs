@@ -36,7 +36,8 @@ internal sealed class AcoDumpEventSource : EventSource
 
     protected override void OnEventCommand(EventCommandEventArgs command)
     {
-        if (command.Command != EventCommand.Enable || command.Arguments is not { } arguments
+        // A session that enables the source comes as Enable or as Update, with its arguments.
+        if (command.Command == EventCommand.Disable || command.Arguments is not { } arguments
             || !arguments.TryGetValue("Path", out var path) || string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path)
             || !_requests.TryAdd(path, 0))
         {
