@@ -46,7 +46,9 @@ internal static class MemoryRunner
 
     private static int One(string kind, long count)
     {
-        var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 4 });
+        // Ready coroutines that only yield keep the ready queue full, and new ones are admitted while it has room:
+        // a budget as large as the count admits them all at once.
+        var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 4, RunLoopBudget = (int)Math.Min(count, AcoSchedulerOptions.MaxBudget) });
         scheduler.Start();
         var entry = Bodies.Get(kind == "native-sleeping" ? "bench_sleep_forever" : "bench_bridge_yield_forever");
         scheduler.Spawn(() => ValueTask.CompletedTask).GetAwaiter().GetResult(); // warmed up

@@ -5,6 +5,10 @@ if (args is ["memory", ..])
 {
     return MemoryRunner.Run(args.Skip(1).ToArray());
 }
+if (args is ["fairness", ..])
+{
+    return FairnessRunner.Run(args.Skip(1).ToArray());
+}
 if (args is ["liveness", ..])
 {
     return LivenessRunner.Run(args.Skip(1).ToArray());

@@ -303,6 +303,7 @@ open_idle() {
   # idle_client's standard input: the fifo, held open here (read-write, so opening never blocks)
   # until its connections have been measured; closing it ends idle_client.
   exec {idle_writer}<> "$fifo"
+  : > "$idle_out"   # exists before the child opens it: the polling below may run first
   "$build/idle_client" -t 120 127.0.0.1 "$server_port" "$count" < "$fifo" > "$idle_out" 2>&1 &
   idle_pid=$!
   live[$idle_pid]=idle_client
@@ -349,6 +350,7 @@ measure_idle() {
 start_server() {  # start_server PHASE: the server's output goes to .build/logs/SERVER.ROUND.PHASE.log
   local port log="$build/logs/$server.$round.$1.log" i line
   port=$(free_port) || { failure="no free port found"; return 1; }
+  : > "$log"   # exists before the child opens it: the polling below may run first
   # exec keeps the PID: the process measured is the server itself.
   (eval "exec ${command_of[$server]} --port $port") > "$log" 2>&1 &
   server_pid=$!

@@ -79,3 +79,28 @@ BENCH_EXPORT void bench_sleep_forever(void) {
 BENCH_EXPORT void bench_sleep_ms(void) {
     aco_bridge_finish(aco_bridge_sleep_ms((int64_t)(intptr_t)aco_get_arg()));
 }
+
+/* A job of the fairness flood: three short sleeps, each followed by a yield,
+ * as the worker sample's job does. arg: job index. */
+BENCH_EXPORT void bench_flood_job(void) {
+    int64_t job = (int64_t)(intptr_t)aco_get_arg();
+    for (int i = 0; i < 3; i++) {
+        if (aco_bridge_sleep_ms(1 + (job + i) % 3) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
+        aco_bridge_yield();
+    }
+}
+
+/* The fairness probe: arg = int64_t log[]: log[0] rounds, log[1] milliseconds
+ * per sleep, log[2] rounds done so far; each round's overshoot (how long after
+ * its due time the sleep ended, in microseconds) goes to log[3 + round]. */
+BENCH_EXPORT void bench_probe(void) {
+    int64_t* log = aco_get_arg();
+    int64_t f = aco_loop_clock_frequency();
+    for (int64_t round = 0; round < log[0]; round++) {
+        int64_t due = aco_loop_clock_now() + log[1] * (f / 1000);
+        if (aco_bridge_sleep_ms(log[1]) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
+        log[3 + round] = (aco_loop_clock_now() - due) * 1000000 / f;
+        log[2] = round + 1;
+    }
+    aco_bridge_finish(log[0]);
+}

@@ -243,10 +243,37 @@ static void aco_block_cache_release(aco_block_cache* c) {
     for (int i = 0; i < ACO_BLOCK_SIZES; i++) aco_pool_put(&c->size[i]);
 }
 
+/* Caches of exited threads, for new threads to take: a thread's exit never
+ * calls into the C heap (on Windows it runs under the loader lock, and a free
+ * there was seen to leave the heap's lock held under Wine). Guarded by the
+ * pool's lock. */
+static aco_block_cache* aco_free_caches;
+
 static void aco_block_cache_exit(void* p) {
-    aco_block_cache_release(p);
-    free(p);
+    aco_block_cache* c = p;
+    aco_block_cache_release(c);
+#ifndef _WIN32
     aco_block_cache_tls = NULL;
+#endif
+    /* Under mingw, __thread variables are emulated in heap memory that a
+     * thread-exit destructor of their own may already have freed: writing one
+     * here wrote to freed memory (heap corruption, seen under Wine). Nothing
+     * on an exiting thread takes blocks after this. */
+    pthread_mutex_lock(&aco_pool_lock);
+    c->next_free = aco_free_caches;
+    aco_free_caches = c;
+    pthread_mutex_unlock(&aco_pool_lock);
+}
+
+/* A cache for this thread: one an exited thread left, else a new one. */
+static aco_block_cache* aco_block_cache_new(void) {
+    pthread_mutex_lock(&aco_pool_lock);
+    aco_block_cache* c = aco_free_caches;
+    if (c != NULL) aco_free_caches = c->next_free;
+    pthread_mutex_unlock(&aco_pool_lock);
+    if (c == NULL) return calloc(1, sizeof(*c));
+    memset(c, 0, sizeof(*c)); /* its blocks went to the pool when its thread exited */
+    return c;
 }
 
 static void aco_block_cache_key_create(void) {
@@ -265,9 +292,10 @@ __attribute__((noinline)) static aco_block_stack* aco_block_stack_for(size_t byt
     aco_block_cache* c = aco_block_cache_tls;
     if (c == NULL) {
         pthread_once(&aco_block_cache_key_once, aco_block_cache_key_create);
-        c = calloc(1, sizeof(*c));
-        if (c == NULL || pthread_setspecific(aco_block_cache_key, c) != 0) {
-            free(c);
+        c = aco_block_cache_new();
+        if (c == NULL) return NULL;
+        if (pthread_setspecific(aco_block_cache_key, c) != 0) {
+            aco_block_cache_exit(c);
             return NULL;
         }
         aco_block_cache_tls = c;

@@ -46,6 +46,7 @@ typedef struct {
 
 typedef struct aco_block_cache {
     aco_block_stack size[ACO_BLOCK_SIZES];
+    struct aco_block_cache* next_free; /* in the list of caches of exited threads */
 } aco_block_cache;
 
 /* This thread's cache; NULL until its first give. */

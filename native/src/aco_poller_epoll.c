@@ -207,6 +207,24 @@ static int wait_events(aco_loop_t* loop, struct epoll_event* events, int max, in
     return epoll_wait(loop->poll_fd, events, max, ms);
 }
 
+/* wait_events, again after a signal, for what is left of the timeout: a
+ * wait ends for a reason of the loop, never for a signal. */
+static int wait_events_fully(aco_loop_t* loop, struct epoll_event* events, int max, int64_t timeout_ns) {
+    int64_t until = timeout_ns > 0 ? aco_loop_clock_now() + timeout_ns / 1000000000 * aco_loop_clock_frequency() +
+                                         timeout_ns % 1000000000 * aco_loop_clock_frequency() / 1000000000
+                                   : 0;
+    for (;;) {
+        int n = wait_events(loop, events, max, timeout_ns);
+        if (n >= 0 || errno != EINTR) return n;
+        if (timeout_ns > 0) {
+            int64_t left = until - aco_loop_clock_now();
+            if (left <= 0) return 0;
+            timeout_ns = left / aco_loop_clock_frequency() * 1000000000 +
+                         left % aco_loop_clock_frequency() * 1000000000 / aco_loop_clock_frequency();
+        }
+    }
+}
+
 /* Harvests up to `max` events into `pending`, waiting up to timeout_ns. */
 static int harvest(aco_loop_t* loop, size_t max, int64_t timeout_ns) {
     struct epoll_event events[ACO_POLLER_PENDING];
@@ -217,8 +235,8 @@ static int harvest(aco_loop_t* loop, size_t max, int64_t timeout_ns) {
                 loop->pending_count * sizeof(loop->pending[0]));
         loop->pending_head = 0;
     }
-    int n = wait_events(loop, events, (int)max, timeout_ns);
-    if (n <= 0) return 0; /* EINTR too: the caller looks again */
+    int n = wait_events_fully(loop, events, (int)max, timeout_ns);
+    if (n <= 0) return 0;
     for (int i = 0; i < n; i++) {
         aco_poller_event* p = &loop->pending[loop->pending_count++];
         p->key = events[i].data.u64;

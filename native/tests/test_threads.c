@@ -1,10 +1,14 @@
 /* Four threads, each with its own aco_thread_init, main coroutine, share
- * stacks and 1000 coroutines; nothing crosses between them. */
+ * stacks and 1000 coroutines; nothing crosses between them. Then threads that
+ * start and exit one after another, each making and destroying coroutines: a
+ * thread's exit hands its cached blocks on without touching memory the
+ * thread's exit has already released (under mingw, __thread variables live in
+ * heap memory freed by a thread-exit destructor of their own). */
 #include <pthread.h>
 
 #include "aco_test.h"
 
-enum { THREADS = 4, COROUTINES = 1000, YIELDS = 5, STACKS = 3 };
+enum { THREADS = 4, COROUTINES = 1000, YIELDS = 5, STACKS = 3, THREADS_IN_TURN = 64 };
 
 typedef struct {
     int thread;
@@ -46,6 +50,33 @@ static void* thread_main(void* p) {
     return NULL;
 }
 
+static void* short_lived_thread(void* p) {
+    long* sum = p;
+    aco_thread_init(NULL);
+    aco_t* main_co = aco_create(NULL, NULL, 0, NULL, NULL);
+    aco_share_stack_t* stack = aco_share_stack_new(0);
+    enum { N = 100 };
+    aco_t* cos[N];
+    for (int i = 0; i < N; i++) cos[i] = aco_create(main_co, stack, 0, entry, sum);
+    for (int round = 0; round <= YIELDS; round++)
+        for (int i = 0; i < N; i++) aco_resume(cos[i]);
+    for (int i = 0; i < N; i++) aco_destroy(cos[i]);
+    aco_share_stack_destroy(stack);
+    aco_destroy(main_co);
+    return NULL;
+}
+
+static void threads_in_turn(void) {
+    long sum = 0;
+    for (int i = 0; i < THREADS_IN_TURN; i++) {
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, short_lived_thread, &sum) == 0);
+        CHECK(pthread_join(t, NULL) == 0);
+    }
+    CHECK_EQ(sum, (long)THREADS_IN_TURN * 100 * YIELDS);
+    test_check_counters_zero();
+}
+
 int main(void) {
     pthread_t th[THREADS];
     thread_result res[THREADS];
@@ -56,6 +87,7 @@ int main(void) {
     for (int i = 0; i < THREADS; i++) CHECK(pthread_join(th[i], NULL) == 0);
     for (int i = 0; i < THREADS; i++) CHECK_EQ(res[i].sum, (long)COROUTINES * YIELDS);
     test_check_counters_zero(); /* the exited threads' counts were folded in */
+    threads_in_turn();
     puts("threads: ok");
     return 0;
 }

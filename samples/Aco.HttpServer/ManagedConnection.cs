@@ -58,12 +58,17 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
         set.Add(this);
         try
         {
-            while (!set.Draining)
+            socket.Blocking = false; // synchronous calls return at once (async ones are unaffected)
+            while (true)
             {
                 ReturnReceiveBuffer();
                 if (TurnIsUp())
                 {
                     await AcoScheduler.Yield();
+                }
+                if (set.Draining)
+                {
+                    break; // the server is stopping: an idle connection closes (checked with no await before Idle)
                 }
                 Enter(ConnectionPhase.Idle, context.Now + context.IdleTimeoutTicks);
                 await Receive(Memory<byte>.Empty); // bytes are there, or the end is
@@ -134,16 +139,21 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
     private async ValueTask<bool> ServeRequestsAsync()
     {
         _receiveBuffer ??= ArrayPool<byte>.Shared.Rent(context.ReceiveBufferSize);
+        // The zero-byte receive also ends, now and then, on a stale readiness event with nothing to read: this
+        // receive does not wait (the socket is non-blocking), and finding nothing, the connection is still idle.
+        var received = socket.Receive(_receiveBuffer.AsSpan(_end), SocketFlags.None, out var error);
+        if (error == SocketError.WouldBlock)
+        {
+            return true;
+        }
+        if (error != SocketError.Success)
+        {
+            throw new SocketException((int)error);
+        }
+        _receivesInARow++;
         var headDeadline = context.Now + context.IdleTimeoutTicks;
         while (true)
         {
-            MakeRoomToReceive();
-            if (TurnIsUp())
-            {
-                await AcoScheduler.Yield();
-            }
-            Enter(ConnectionPhase.ReadingHead, headDeadline);
-            var received = await Receive(_receiveBuffer.AsMemory(_end));
             if (received == 0)
             {
                 // The client's end, or the receiving side shut down by the sweep or the stop.
@@ -167,6 +177,13 @@ internal sealed class ManagedConnection(Socket socket, ConnectionSet set, Manage
             {
                 headDeadline = context.Now + context.IdleTimeoutTicks; // what is left begins a new request
             }
+            MakeRoomToReceive();
+            if (TurnIsUp())
+            {
+                await AcoScheduler.Yield();
+            }
+            Enter(ConnectionPhase.ReadingHead, headDeadline);
+            received = await Receive(_receiveBuffer.AsMemory(_end));
         }
     }
 

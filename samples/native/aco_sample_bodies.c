@@ -79,18 +79,19 @@ BODY void sample_last_word(void) {
 /* ---- the worker service sample (samples/Aco.WorkerService) ----------------- */
 #include "aco_bridge.h"
 
-/* One job: a few bridged sleeps, a call to managed handler 1, a few yields, and
- * its value sent on channel 1, which managed code aggregates. arg = job index. */
+/* One job: a few bridged sleeps, a few yields, a call to managed handler 1
+ * with the job's index and the time it started (it answers the job's value,
+ * and records how long the job waited to start and how long it ran), and that
+ * value sent on channel 1, which managed code aggregates. arg = job index. */
 BODY void worker_job(void) {
-    int64_t job = (int64_t)(intptr_t)aco_get_arg();
-    int64_t value = job % 1000;
+    int64_t job[2] = {(int64_t)(intptr_t)aco_get_arg(), aco_loop_clock_now()};
     for (int i = 0; i < 3; i++) {
-        if (aco_bridge_sleep_ms(1 + (job + i) % 3) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
+        if (aco_bridge_sleep_ms(1 + (job[0] + i) % 3) == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
         aco_bridge_yield();
     }
     int64_t answer = 0;
     uint32_t len = 0;
-    if (aco_bridge_call(1, &value, sizeof value, &answer, sizeof answer, &len) != ACO_BRIDGE_OK || len != sizeof answer)
+    if (aco_bridge_call(1, job, sizeof job, &answer, sizeof answer, &len) != ACO_BRIDGE_OK || len != sizeof answer)
         aco_bridge_fail(1, "the handler did not answer");
     if (aco_bridge_send(1, answer) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
     aco_bridge_finish(answer);

@@ -30,6 +30,9 @@ public sealed class AcoCoroutineHandle
 
     private int _cancelRequested;
 
+    /// <summary>1 once the coroutine has ended: a reader of values that comes later ends at once. Any thread.</summary>
+    private int _ended;
+
     internal AcoCoroutineHandle(AcoScheduler scheduler, long id)
     {
         _scheduler = scheduler;
@@ -116,11 +119,13 @@ public sealed class AcoCoroutineHandle
                 if (extras.Values is null)
                 {
                     var created = Channel.CreateUnbounded<(long, nint, long)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                    if (extras.Ended)
+                    Volatile.Write(ref extras.Values, created);
+                    // Read after the channel is published: an end that came before is seen here, one that comes
+                    // after sees the channel (EndValues reads the extras after it sets _ended).
+                    if (Volatile.Read(ref _ended) != 0)
                     {
                         created.Writer.TryComplete();
                     }
-                    Volatile.Write(ref extras.Values, created);
                 }
                 return extras.Values;
             }
@@ -130,13 +135,13 @@ public sealed class AcoCoroutineHandle
     /// <summary>No more values: the coroutine has ended (its values already yielded stay readable).</summary>
     private void EndValues()
     {
+        Interlocked.Exchange(ref _ended, 1); // a full fence: the read below cannot come before it
         if (Volatile.Read(ref _extras) is not { } extras)
         {
-            return; // nobody asked for values: a late reader finds the end below (Completion)
+            return; // nobody asked for values: a reader that comes later sees _ended
         }
         lock (extras)
         {
-            extras.Ended = true;
             extras.Values?.Writer.TryComplete();
         }
     }
@@ -147,11 +152,6 @@ public sealed class AcoCoroutineHandle
     /// </summary>
     public async IAsyncEnumerable<long> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _completion) is Task<long> ended && Volatile.Read(ref _extras)?.Values is null)
-        {
-            await ended.ConfigureAwait(false); // ended before anyone read: no values are waiting
-            yield break;
-        }
         var reader = Values.Reader;
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -205,6 +205,5 @@ public sealed class AcoCoroutineHandle
     {
         public CancellationTokenSource? Cancellation;
         public Channel<(long Value, nint Task, long Seq)>? Values;
-        public bool Ended;
     }
 }

@@ -78,13 +78,13 @@ public sealed unsafe partial class AcoScheduler
     //   1. timers that are due, earliest first (aco_loop_admit, native);
     //   2. sockets that became ready (aco_loop_admit, native);
     //   3. the inbox: answers from .NET, cancels, managed continuations from other threads, the stop;
-    //   4. new coroutines (spawns, native and managed).
-    // So while the ready queue is full, each source moves only its floor: new work waits in its queue, and every
-    // source still moves something every turn, so none starves another. The ready queue a turn starts with stays
-    // within limit + 4 * floor, plus the coroutines that only yield. A turn resumes up to limit coroutines in
+    //   4. new coroutines (spawns, native and managed), with a floor of 1: a new coroutine brings all the turns of
+    //      its life, so while the queue is full, new work waits in its queue.
+    // Every source moves something every turn, so none starves another. The ready queue a turn starts with stays
+    // within limit + 3 * floor + 1, plus the coroutines that only yield. A turn resumes up to limit coroutines in
     // FIFO order, so without such yielders a coroutine made ready runs within two turns, however many wake-ups,
-    // cancels or spawns wait behind it; with Y of them, within (Y + limit + 4 * floor) / limit + 1 turns. The wait
-    // of a source is its own: a sleeper whose deadline passed waits behind the earlier deadlines only.
+    // cancels or spawns wait behind it; with Y of them, within (Y + limit + 3 * floor + 1) / limit + 1 turns. The
+    // wait of a source is its own: a sleeper whose deadline passed waits behind the earlier deadlines only.
 
     private int Floor => Math.Max(1, _options.RunLoopBudget / 8);
 
@@ -97,7 +97,7 @@ public sealed unsafe partial class AcoScheduler
         var moved = (int)LoopNative.Admit(_loop, (nuint)_options.RunLoopBudget, (nuint)Floor);
         ArmTimerForEarliest();
         moved += DrainInbox(Math.Max(Floor, Room));
-        moved += AdmitSpawns(Math.Max(Floor, Room));
+        moved += AdmitSpawns(Math.Max(1, Room));
         return moved;
     }
 
@@ -133,7 +133,7 @@ public sealed unsafe partial class AcoScheduler
     private int AdmitSpawns(int quota)
     {
         var n = 0;
-        while (n < quota && _spawns.TryDequeue(out var spawn))
+        while (n < quota && TakeSpawn(out var spawn))
         {
             n++;
             if (_stopBegun)
@@ -162,6 +162,17 @@ public sealed unsafe partial class AcoScheduler
             }
         }
         return n;
+    }
+
+    /// <summary>The next spawn waiting: those made on this thread first, then those from other threads.</summary>
+    private bool TakeSpawn(out SpawnRequest spawn)
+    {
+        if (_localSpawns.TryDequeue(out spawn))
+        {
+            Volatile.Write(ref _localSpawnCount, _localSpawns.Count);
+            return true;
+        }
+        return _spawns.TryDequeue(out spawn);
     }
 
     // ---- idle and wake-up: the one protocol --------------------------------------------------------------
@@ -196,7 +207,7 @@ public sealed unsafe partial class AcoScheduler
     {
         AssertSchedulerThread();
         Interlocked.Exchange(ref _idle, 1);
-        if (_inbox.Reader.TryPeek(out _) || !_spawns.IsEmpty || _managed.Count != 0 || _loopStats->Ready != 0
+        if (_inbox.Reader.TryPeek(out _) || !_spawns.IsEmpty || _localSpawns.Count != 0 || _managed.Count != 0 || _loopStats->Ready != 0
             || Volatile.Read(ref _timerFired) != 0 || ProviderSleeperDue() || (State == SchedulerState.Stopping && TryFinishStop()))
         {
             Volatile.Write(ref _idle, 0);
@@ -265,12 +276,20 @@ public sealed unsafe partial class AcoScheduler
                     break;
             }
         }
-        CancelQueuedSpawns();
+        CancelQueuedSpawns(onSchedulerThread: true); // t_current is already cleared here
     }
 
-    /// <summary>Spawns that were never admitted end canceled (a stop, or the end of the loop). Any thread.</summary>
-    private void CancelQueuedSpawns()
+    /// <summary>Spawns that were never admitted end canceled (a stop, or the end of the loop). Any thread (the local ones: the scheduler thread).</summary>
+    private void CancelQueuedSpawns(bool onSchedulerThread = false)
     {
+        if (onSchedulerThread || t_current == this)
+        {
+            while (_localSpawns.TryDequeue(out var local))
+            {
+                CancelSpawn(local);
+            }
+            Volatile.Write(ref _localSpawnCount, 0);
+        }
         while (_spawns.TryDequeue(out var spawn))
         {
             CancelSpawn(spawn);

@@ -31,8 +31,14 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     /// <summary>Messages from other threads: wake-ups, cancels, managed work, the stop. Any thread writes; the scheduler thread reads.</summary>
     private readonly Channel<InboxItem> _inbox = Channel.CreateUnbounded<InboxItem>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>New coroutines waiting for admission. Any thread enqueues; the scheduler thread dequeues.</summary>
+    /// <summary>New coroutines waiting for admission, from other threads. Any thread enqueues; the scheduler thread dequeues.</summary>
     private readonly SpawnQueue _spawns = new();
+
+    /// <summary>New coroutines waiting for admission, spawned on the scheduler thread itself (no lock, no wake-up). Scheduler thread only.</summary>
+    private readonly Queue<SpawnRequest> _localSpawns = new();
+
+    /// <summary>The count of <see cref="_localSpawns"/>, for other threads (written by the scheduler thread).</summary>
+    private long _localSpawnCount;
 
     /// <summary>Completes when the scheduler has stopped and freed everything.</summary>
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -176,7 +182,9 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     }
 
     /// <summary>How loaded the scheduler is: live coroutines plus spawns waiting for admission.</summary>
-    public long Load => Volatile.Read(ref _liveNative) + Interlocked.Read(ref _liveManaged) + _spawns.Count;
+    public long Load => Volatile.Read(ref _liveNative) + Interlocked.Read(ref _liveManaged) + QueuedSpawnCount;
+
+    private long QueuedSpawnCount => _spawns.Count + Volatile.Read(ref _localSpawnCount);
 
     private void CheckSpawn(AcoEntryPoint entry)
     {
@@ -197,6 +205,12 @@ public sealed partial class AcoScheduler : IAsyncDisposable
 
     private void QueueSpawn(in SpawnRequest request)
     {
+        if (t_current == this)
+        {
+            _localSpawns.Enqueue(request); // the thread is awake: it admits this in its next turn
+            Volatile.Write(ref _localSpawnCount, _localSpawns.Count);
+            return;
+        }
         _spawns.Enqueue(request);
         WakeIfIdle(); // after the enqueue, with a full fence (see the idle/wake protocol)
         if (State == SchedulerState.Stopped)
@@ -217,7 +231,7 @@ public sealed partial class AcoScheduler : IAsyncDisposable
         ReadyNative = Volatile.Read(ref _readyNative),
         SleepingNative = Volatile.Read(ref _sleepingNative),
         WaitingOnSockets = Volatile.Read(ref _waitingOnSockets),
-        QueuedSpawns = _spawns.Count,
+        QueuedSpawns = QueuedSpawnCount,
         Resumes = Volatile.Read(ref _resumes),
         BridgeRequests = Volatile.Read(ref _bridgeRequests),
         LongTurns = Volatile.Read(ref _longTurns),

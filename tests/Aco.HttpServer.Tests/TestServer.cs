@@ -106,6 +106,10 @@ internal sealed class TestServer : IAsyncDisposable
     public Task WaitForOpenConnectionsAsync(long expected) =>
         Eventually.HoldsAsync(() => OpenConnections() == expected, () => $"open connections: {OpenConnections()}, expected {expected}");
 
+    /// <summary>What the HTTP server's host (not the schedulers) logged with <paramref name="eventId"/>.</summary>
+    public IEnumerable<FakeLogRecord> Logged(int eventId) =>
+        Logs.GetSnapshot().Where(r => r.Category == typeof(HttpServerService).FullName && r.Id.Id == eventId);
+
     /// <summary>Errors logged (unexpected failures inside the server).</summary>
     public IEnumerable<FakeLogRecord> Errors() => Logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error);
 

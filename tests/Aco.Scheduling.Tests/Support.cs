@@ -25,6 +25,9 @@ internal static class Bodies
     public static readonly AcoEntryPoint FinishAfterYields = Get("sched_finish_after_yields");
     public static readonly AcoEntryPoint StubbornSleeper = Get("sched_stubborn_sleeper");
     public static readonly AcoEntryPoint ReceiveLog = Get("sched_receive_log");
+    public static readonly AcoEntryPoint FloodJob = Get("sched_flood_job");
+    public static readonly AcoEntryPoint CountOnCancel = Get("sched_count_on_cancel");
+    public static readonly AcoEntryPoint Probe = Get("sched_probe");
 }
 
 /// <summary>A started scheduler that is stopped (and checked to free everything) at the end of a test.</summary>

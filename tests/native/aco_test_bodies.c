@@ -228,3 +228,41 @@ BODY void sched_receive_log(void) {
     if (status == ACO_BRIDGE_CANCELLED) aco_bridge_exit_cancelled();
     aco_bridge_finish(log[1]);
 }
+
+/* A short job of a flood: sleeps 1 ms, yields twice, counts its end in
+ * *counter (arg: int64_t*; the flood and its probe run on one scheduler
+ * thread, so no atomics are needed). */
+BODY void sched_flood_job(void) {
+    int64_t* counter = aco_get_arg();
+    aco_bridge_sleep_ms(1);
+    aco_bridge_yield();
+    aco_bridge_yield();
+    *counter += 1;
+}
+
+/* Sleeps until cancelled, then counts its end in *counter (arg: int64_t*). */
+BODY void sched_count_on_cancel(void) {
+    int64_t* counter = aco_get_arg();
+    while (aco_bridge_sleep_ms(3600 * 1000) != ACO_BRIDGE_CANCELLED) {
+    }
+    *counter += 1;
+    aco_bridge_exit_cancelled();
+}
+
+/* The probe of a flood: arg = int64_t log[]: log[0] is the address of the
+ * flood's counter, log[1] the rounds, log[2] the milliseconds of each sleep.
+ * It sleeps until the flood's counter has moved (the flood is being worked
+ * through), then for each round sleeps and writes the counter's value to
+ * log[3 + round], so the test sees how far the flood had got each time the
+ * probe woke. */
+BODY void sched_probe(void) {
+    int64_t* log = aco_get_arg();
+    const volatile int64_t* counter = (const volatile int64_t*)(intptr_t)log[0];
+    while (*counter == 0)
+        if (aco_bridge_sleep_ms(log[2]) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
+    for (int64_t round = 0; round < log[1]; round++) {
+        if (aco_bridge_sleep_ms(log[2]) != ACO_BRIDGE_OK) aco_bridge_exit_cancelled();
+        log[3 + round] = *counter;
+    }
+    aco_bridge_finish(log[1]);
+}

@@ -30,7 +30,7 @@ internal static unsafe partial class Smoke
     private static readonly delegate* unmanaged<nint, nint, nint, long, nuint, nint> LoopSpawn = (delegate* unmanaged<nint, nint, nint, long, nuint, nint>)Export(Aco, "aco_loop_spawn");
     private static readonly delegate* unmanaged<nint, nuint, nint*, nuint, nuint> LoopRun = (delegate* unmanaged<nint, nuint, nint*, nuint, nuint>)Export(Aco, "aco_loop_run");
     private static readonly delegate* unmanaged<nint, nint, void> LoopDestroyTask = (delegate* unmanaged<nint, nint, void>)Export(Aco, "aco_loop_destroy_task");
-    private static readonly delegate* unmanaged<nint, long> LoopLive = (delegate* unmanaged<nint, long>)Export(Aco, "aco_loop_live");
+    private static readonly delegate* unmanaged<nint, long*> LoopStats = (delegate* unmanaged<nint, long*>)Export(Aco, "aco_loop_stats");
     private static readonly delegate* unmanaged<nint, void> LoopDestroy = (delegate* unmanaged<nint, void>)Export(Aco, "aco_loop_destroy");
     private static readonly nint FrameBody = Export(Bodies, "smoke_frame_body");
     private static readonly nint LoopBody = Export(Bodies, "smoke_loop_body");
@@ -234,11 +234,12 @@ internal static unsafe partial class Smoke
         const int Tasks = 1000;
         for (var i = 0; i < Tasks; i++)
         {
-            LoopSpawn(loop, LoopBody, 0, i, 0);
+            LoopSpawn(loop, LoopBody, 0, i + 1, 0); // awaited (id != 0): its end comes back in a batch
         }
         var batch = stackalloc nint[64];
         var ended = 0;
-        for (var turn = 0; LoopLive(loop) > 0 && turn < 10_000; turn++)
+        var live = &LoopStats(loop)[1]; // aco_loop_stats_t.live
+        for (var turn = 0; *live > 0 && turn < 10_000; turn++)
         {
             var n = (int)LoopRun(loop, 1024, batch, 64);
             for (var k = 0; k < n; k++)
