@@ -16,6 +16,13 @@ internal static class DumpBuilder
     {
         _ = options;
         MarkAwaitCycles(parts);
+        foreach (var part in parts)
+        {
+            // The tasks were only for the cycles: a dump must not keep an operation alive (a dropped one is found
+            // by its task being collected), however long the dump or its parts are kept.
+            part.AwaitedOperations.Clear();
+            part.Completions.Clear();
+        }
 
         // Distinct native stacks across schedulers, and their frames named once per address.
         var frameCache = new Dictionary<nint, AcoStackFrame>();
