@@ -51,8 +51,10 @@ public sealed class AcoSchedulerPoolOptions
     public TimeSpan SleeperOverdueThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// SIGQUIT (<c>kill -QUIT</c>; Ctrl+Break on Windows) writes a dump of every coroutine to the log instead of
-    /// ending the process, as the JVM and Go do. Default true.
+    /// SIGQUIT (<c>kill -QUIT</c>; Ctrl+Break on Windows) writes a dump of every coroutine to the log, as the JVM and
+    /// Go do, before anything else handles the signal. The host's console lifetime (the default one) takes SIGQUIT
+    /// as a request to stop: the host then stops gracefully after the dump, as a Go program exits after its dump.
+    /// Off: SIGQUIT is left to the others (the console lifetime stops the host without a dump). Default true.
     /// </summary>
     public bool DumpOnSigQuit { get; set; } = true;
 

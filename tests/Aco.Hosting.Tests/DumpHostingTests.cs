@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Aco.Scheduling;
 using Aco.Tests.Shared;
 using Microsoft.Extensions.Configuration;
@@ -66,7 +67,10 @@ public sealed class DumpHostingTests
         HealthReport report;
         while ((report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy)
         {
-            Assert.True(watch.Elapsed < Timeout, "the stuck coroutine never showed in the health check");
+            if (watch.Elapsed > Timeout)
+            {
+                Assert.Fail($"the stuck coroutine never showed in the health check: {report.Entries["aco"].Description}\n{(await pool.GetDumpAsync(new AcoDumpOptions { Frames = false }).WaitAsync(Timeout)).ToText(3)}");
+            }
             GC.Collect();
             GC.WaitForPendingFinalizers();
             await Task.Delay(10);
@@ -74,7 +78,7 @@ public sealed class DumpHostingTests
         Assert.Contains("1 coroutine(s) stuck", report.Entries["aco"].Description, StringComparison.Ordinal);
         Assert.Contains("OperationDropped", report.Entries["aco"].Description, StringComparison.Ordinal);
         stuck.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stuck.Completion.WaitAsync(Timeout));
+        await Assert.ThrowsAsync<AcoCoroutineException>(() => stuck.Completion.WaitAsync(Timeout)); // sched_await fails a canceled await
         live.SetResult(1);
         await healthy.Completion.WaitAsync(Timeout);
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
@@ -82,6 +86,7 @@ public sealed class DumpHostingTests
         Assert.All(sleepers, h => Assert.True(h.Completion.IsCompleted));
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)] // nothing of the caller's frame keeps the task alive
     private static long RegisterDropped(AcoScheduler scheduler) => scheduler.RegisterOperation(new TaskCompletionSource<long>().Task);
 
     [Fact]
@@ -101,7 +106,7 @@ public sealed class DumpHostingTests
             }
             else if (line.Contains("... and 19,990 more", StringComparison.Ordinal) && Interlocked.Exchange(ref stopped, 1) == 0)
             {
-                BoundedProcess.Terminate(process); // the dump is in the log: stop the host
+                BoundedProcess.Terminate(process); // the dump is in the log: stop the host (if the console lifetime has not)
             }
         });
         Assert.True(stopped == 1 && result.ExitCode == 0, $"exit code {result.ExitCode}\n{result.Output}");
@@ -109,7 +114,30 @@ public sealed class DumpHostingTests
         Assert.Contains("Aco coroutine dump (SIGQUIT)", stdout, StringComparison.Ordinal);
         Assert.Contains("20,000 x native, sleep", stdout, StringComparison.Ordinal);
         Assert.Contains("worker_hold+0x", stdout, StringComparison.Ordinal);
-        Assert.Contains("hold: 20,000 coroutines, 20,000 ended cancelled", stdout, StringComparison.Ordinal); // it went on, and stopped cleanly
+        // Every coroutine was read before the stop cancelled them, and the host stopped cleanly.
+        Assert.True(stdout.IndexOf("20,000 x native, sleep", StringComparison.Ordinal) < stdout.IndexOf("10000 canceled", StringComparison.Ordinal), stdout);
+        Assert.Contains("hold: 20,000 coroutines, 20,000 ended cancelled", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_DumpOnSigQuit_off_SIGQUIT_is_left_to_the_console_lifetime_which_stops_the_host_without_a_dump()
+    {
+        var dll = typeof(DumpHostingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "AcoWorkerServiceDll").Value!;
+        var psi = BoundedProcess.Start("dotnet", dll, "--count", "1000", "--hold");
+        psi.WorkingDirectory = Path.GetDirectoryName(dll)!;
+        psi.Environment["Aco__SchedulerCount"] = "2";
+        psi.Environment["Aco__DumpOnSigQuit"] = "false";
+        var quit = 0;
+        var result = await BoundedProcess.RunAsync(psi, TimeSpan.FromMinutes(2), (process, line) =>
+        {
+            if (line.Contains("holding 1000 coroutines", StringComparison.Ordinal) && Interlocked.Exchange(ref quit, 1) == 0)
+            {
+                Signal(process, "-QUIT");
+            }
+        });
+        Assert.True(quit == 1 && result.ExitCode == 0, $"exit code {result.ExitCode}\n{result.Output}");
+        Assert.Contains("hold: 1,000 coroutines, 1,000 ended cancelled", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Aco coroutine dump", result.StandardOutput, StringComparison.Ordinal);
     }
 
     private static void Signal(Process process, string signal)
