@@ -30,13 +30,17 @@ internal sealed class AcoDumpEventSource : EventSource
     {
     }
 
+    // [NonEvent]: an event source takes its public void methods for events, and these parameters would fail its
+    // manifest, which disables the source for every session.
+    [NonEvent]
     public void Register(AcoSchedulerPool pool, ILogger logger) => _pools[pool] = logger;
 
+    [NonEvent]
     public void Unregister(AcoSchedulerPool pool) => _pools.TryRemove(pool, out _);
 
     protected override void OnEventCommand(EventCommandEventArgs command)
     {
-        // A session that enables the source comes as Enable or as Update, with its arguments.
+        // A session that enables the source with arguments comes as Enable (as Update through an EventListener).
         if (command.Command == EventCommand.Disable || command.Arguments is not { } arguments
             || !arguments.TryGetValue("Path", out var path) || string.IsNullOrEmpty(path) || !Path.IsPathFullyQualified(path)
             || !_requests.TryAdd(path, 0))
