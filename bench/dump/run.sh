@@ -6,8 +6,11 @@
 #
 # The worker sample holds N coroutines (--hold: each asleep in worker_hold -> aco_bridge_sleep_ms). Then K dumps are
 # taken one after another by `dotnet aco dump -p PID`. For each: the tool's wall time (its own start included), the
-# dump's own "took" and "longest pause" (what the process measured), and the memory added: the process's peak RSS
-# during the dump (VmHWM after /proc/PID/clear_refs reset it to the RSS before) minus the RSS before.
+# dump's own "took" and "longest pause" (what the process measured: wall time, preemption by other processes
+# included), the CPU time of the scheduler threads during the dump (both together; the held coroutines sleep, so
+# it is the dump's work on them), and the memory added: the process's peak RSS during the dump (VmHWM after
+# /proc/PID/clear_refs reset it to the RSS before) minus the RSS before. A dump's memory is garbage once it is
+# written; an idle process collects it at its next GC, so "RSS after" grows from dump to dump until one runs.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,6 +66,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# CPU time (ns) of the scheduler threads: the held coroutines sleep, so what they spend during a dump is the dump's.
+sched_cpu() {
+    local total=0 t
+    for t in /proc/"$1"/task/*; do
+        [[ $(cat "$t/comm" 2>/dev/null) == aco-scheduler* ]] || continue
+        total=$((total + $(cut -d' ' -f1 "$t/schedstat")))
+    done
+    echo "$total"
+}
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S') UTC, $(nproc) cores, $(awk '/model name/ { $1 = $2 = $3 = ""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -85,10 +97,11 @@ pid=$(pgrep -P "$child" -f Aco.WorkerService.dll | head -1)
 [[ -n $pid ]] || { echo "no worker process under $child" >&2; exit 1; }
 grep -o "holding $count coroutines.*" "$work/worker.log" | head -1 | sed 's/^/# /'
 
-printf '%-5s %12s %12s %14s %14s %14s %12s\n' dump "tool wall ms" "took ms" "longest pause" "RSS before MiB" "peak extra MiB" "RSS after"
+printf '%-5s %12s %10s %14s %16s %14s %14s %12s\n' dump "tool wall ms" "took ms" "longest pause" "sched CPU ms" "RSS before MiB" "peak extra MiB" "RSS after"
 for ((k = 1; k <= dumps; k++)); do
     before=$(kib "$pid" VmRSS)
     echo 5 >"/proc/$pid/clear_refs" # VmHWM := VmRSS now
+    cpu0=$(sched_cpu "$pid")
     start=$(date +%s%N)
     if ! timeout -s KILL 300 dotnet "$tool_dll" dump -p "$pid" "${format[@]}" -o "$work/dump.$k" 2>"$work/tool.$k.err"; then
         echo "dotnet-aco failed:" >&2
@@ -96,6 +109,7 @@ for ((k = 1; k <= dumps; k++)); do
         exit 1
     fi
     end=$(date +%s%N)
+    cpu1=$(sched_cpu "$pid")
     peak=$(kib "$pid" VmHWM)
     after=$(kib "$pid" VmRSS)
     if ((${#format[@]})); then
@@ -105,8 +119,8 @@ for ((k = 1; k <= dumps; k++)); do
         took=$(head -1 "$work/dump.$k" | sed -n 's/.*; took \([0-9]*\) ms.*/\1/p')
         pause=$(head -1 "$work/dump.$k" | sed -n 's/.*longest pause \([0-9.]*\) ms.*/\1/p')
     fi
-    printf '%-5s %12d %12s %14s %14d %14d %12d\n' "$k" $(((end - start) / 1000000)) "${took:-?}" "${pause:-?} ms" \
-        $((before / 1024)) $(((peak - before) / 1024)) $((after / 1024))
+    printf '%-5s %12d %10s %14s %16d %14d %14d %12d\n' "$k" $(((end - start) / 1000000)) "${took:-?}" "${pause:-?} ms" \
+        $(((cpu1 - cpu0) / 1000000)) $((before / 1024)) $(((peak - before) / 1024)) $((after / 1024))
 done
 echo
 echo "# the last dump, first lines:"

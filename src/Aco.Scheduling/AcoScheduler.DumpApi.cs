@@ -44,6 +44,7 @@ public sealed partial class AcoScheduler
                 run.Part.Interrupted = State != SchedulerState.Created;
                 return run.Part;
             }
+            run.Prepare(Volatile.Read(ref _liveNative) + (options.Managed ? Volatile.Read(ref _bodyCount) : 0));
             QueueWork(new WorkItem(run.Step));
             return await run.Done.Task.ConfigureAwait(false);
         }
