@@ -28,6 +28,12 @@ public sealed partial class AcoScheduler
         return await Task.Run(() => DumpBuilder.Build(parts, options, started), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Whether a coroutine may be parked on .NET now, read from another thread: the count of a dictionary that only
+    /// the scheduler's thread changes, so it can be stale by a turn (the next check sees it), never wrong for long.
+    /// </summary>
+    private bool MayHaveParked => _parked.Count > 0;
+
     /// <summary>Reads this scheduler's coroutines for a dump (the pool's dump reads all its schedulers at once).</summary>
     internal async Task<DumpPart> CollectDumpAsync(int index, AcoDumpOptions options, CancellationToken cancellationToken)
     {
@@ -64,7 +70,16 @@ public sealed partial class AcoScheduler
     /// <summary>The stuck coroutines of several schedulers (an await cycle may span them).</summary>
     public static async Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(IReadOnlyList<AcoScheduler> schedulers, CancellationToken cancellationToken = default)
     {
-        var dump = await DumpAsync(schedulers, StuckOnly, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(schedulers);
+        // Only a coroutine waiting on .NET can be stuck: a scheduler with none is not asked. Asking costs it a turn,
+        // and a periodic check (the health check) that woke every scheduler would hide a sleeper its timer failed
+        // to wake, which that check is there to report.
+        var waiting = schedulers.Where(s => s.MayHaveParked).ToList();
+        if (waiting.Count == 0)
+        {
+            return [];
+        }
+        var dump = await DumpAsync(waiting, StuckOnly, cancellationToken).ConfigureAwait(false);
         return [.. dump.Groups.Where(g => g.Stuck != AcoStuckReason.None).SelectMany(g => g.Coroutines)];
     }
 
