@@ -18,7 +18,7 @@ internal static class MemoryRunner
         }
         Console.WriteLine("| coroutines alive | kind | RSS per coroutine | native counters |");
         Console.WriteLine("|---:|---|---:|---|");
-        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native", 10_000_000L), ("native-sleeping", 1_000_000L), ("managed", 1_000_000L), ("bare-async", 1_000_000L), ("managed-shared", 1_000_000L), ("bare-async-shared", 1_000_000L) })
+        foreach (var (kind, count) in new[] { ("native", 1_000_000L), ("native-sleeping", 1_000_000L), ("native-sleeping", 10_000_000L), ("managed", 1_000_000L), ("bare-async", 1_000_000L), ("bare-async-context", 1_000_000L), ("managed-shared", 1_000_000L), ("bare-async-shared", 1_000_000L) })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
@@ -42,12 +42,27 @@ internal static class MemoryRunner
 
     private static async Task Idle(TaskCompletionSource wait) => await wait.Task;
 
+    /// <summary>A context that awaits capture; nothing is ever posted to it here (the awaited tasks never complete).</summary>
+    private sealed class CapturedContext : SynchronizationContext;
+
     private static long Rss() => Process.GetCurrentProcess().WorkingSet64;
+
+    /// <summary>
+    /// A full, compacting collection that also gives free memory back to the system: what a row measures is what
+    /// the coroutines keep, not what the burst that spawned them left for the collector to reuse.
+    /// </summary>
+    private static void Settle() => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     private static int One(string kind, long count)
     {
         // Ready coroutines that only yield keep the ready queue full, and new ones are admitted while it has room:
-        // a budget as large as the count admits them all at once.
+        // a budget as large as the count admits them all at once. Beyond the largest budget, rows use sleepers
+        // (admission leaves new work waiting while the ready queue is full of yielders, by design).
+        if (kind == "native" && count > AcoSchedulerOptions.MaxBudget)
+        {
+            Console.Error.WriteLine($"native (yielding) rows go up to {AcoSchedulerOptions.MaxBudget:N0} coroutines; use native-sleeping for more");
+            return 2;
+        }
         var scheduler = new AcoScheduler(new AcoSchedulerOptions { ShareStackCount = 4, RunLoopBudget = (int)Math.Min(count, AcoSchedulerOptions.MaxBudget) });
         scheduler.Start();
         var entry = Bodies.Get(kind == "native-sleeping" ? "bench_sleep_forever" : "bench_bridge_yield_forever");
@@ -57,7 +72,7 @@ internal static class MemoryRunner
         TaskCompletionSource[]? waits = kind.StartsWith("native", StringComparison.Ordinal)
             ? null
             : Enumerable.Range(0, shared ? 1 : (int)count).Select(_ => new TaskCompletionSource()).ToArray();
-        GC.Collect();
+        Settle();
         var before = Rss();
         if (kind.StartsWith("native", StringComparison.Ordinal))
         {
@@ -96,13 +111,22 @@ internal static class MemoryRunner
             }
             else
             {
+                // "-context": started under a SynchronizationContext, as every await on a scheduler thread is, so
+                // each await captures it (a continuation object and a delegate of its own): the floor of an idle
+                // coroutine of any single-threaded scheduler.
+                var previous = SynchronizationContext.Current;
+                if (kind.Contains("-context", StringComparison.Ordinal))
+                {
+                    SynchronizationContext.SetSynchronizationContext(new CapturedContext());
+                }
                 for (long i = 0; i < count; i++)
                 {
                     _ = Idle(wait[shared ? 0 : i]);
                 }
+                SynchronizationContext.SetSynchronizationContext(previous);
             }
         }
-        GC.Collect();
+        Settle();
         var after = Rss();
         GC.KeepAlive(waits);
         var c = AcoNativeCounters.Read();

@@ -145,6 +145,7 @@ public sealed partial class AcoScheduler
                 Interlocked.Increment(ref _workFailures); // only that coroutine is affected
             }
         }
+        TrimWhenEmpty(_managed);
         return n;
     }
 

@@ -175,6 +175,15 @@ public sealed unsafe partial class AcoScheduler
         return _spawns.TryDequeue(out spawn);
     }
 
+    /// <summary>Gives back the memory of a queue that a burst grew, once it has emptied.</summary>
+    private static void TrimWhenEmpty<T>(Queue<T> queue)
+    {
+        if (queue.Count == 0 && queue.Capacity > KeptQueueCapacity)
+        {
+            queue.TrimExcess(KeptQueueCapacity);
+        }
+    }
+
     // ---- idle and wake-up: the one protocol --------------------------------------------------------------
     //
     // The scheduler thread blocks only in WaitForWork, in aco_loop_wait (epoll_wait on Linux), and only after it

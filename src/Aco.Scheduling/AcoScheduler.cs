@@ -35,10 +35,26 @@ public sealed partial class AcoScheduler : IAsyncDisposable
     private readonly SpawnQueue _spawns = new();
 
     /// <summary>New coroutines waiting for admission, spawned on the scheduler thread itself (no lock, no wake-up). Scheduler thread only.</summary>
-    private readonly Queue<SpawnRequest> _localSpawns = new();
+    private readonly SpawnSegments _localSpawns = new();
 
     /// <summary>The count of <see cref="_localSpawns"/>, for other threads (written by the scheduler thread).</summary>
     private long _localSpawnCount;
+
+    /// <summary>
+    /// The most slots a queue of the scheduler thread keeps once it has emptied: a burst (a million spawns made on
+    /// the thread, a gate releasing a million continuations) grows it, and the memory goes back when it is over.
+    /// </summary>
+    internal const int KeptQueueCapacity = 4096;
+
+    /// <summary>The capacities of the thread's own queues (scheduler thread only; for tests).</summary>
+    internal (int LocalSpawns, int Managed) QueueCapacities
+    {
+        get
+        {
+            AssertSchedulerThread();
+            return (_localSpawns.Capacity, _managed.Capacity);
+        }
+    }
 
     /// <summary>Completes when the scheduler has stopped and freed everything.</summary>
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
