@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "aco_bridge.h"
+#include "aco_dump.h"
 #include "aco_loop_internal.h"
 
 #ifdef _WIN32
@@ -181,8 +182,12 @@ static void release_task(aco_loop_t* loop, aco_task_t* t) {
             loop->stack_load[i]--;
             break;
         }
-    if (t->op == ACO_OP_FAIL) free((void*)t->in);
+    if (t->op == ACO_OP_FAIL) {
+        free((void*)t->in);
+        t->in = NULL;
+    }
     loop->stats.live--;
+    if (aco_unlikely(loop->hold != NULL) && aco_loop_hold_keep(loop, t)) return; /* a dump still reads it */
     aco_destroy(co); /* frees the control block too */
 }
 
@@ -226,6 +231,7 @@ void aco_loop_destroy_task(aco_loop_t* loop, aco_task_t* task) {
 void aco_loop_destroy_tasks(aco_loop_t* loop) {
     aco_loop_cancel_all(loop); /* every task is on the ready queue now */
     while (loop->head != NULL) release_task(loop, pop_front(loop));
+    aco_loop_hold_end(loop); /* what a dump held goes too */
 }
 
 void aco_loop_destroy(aco_loop_t* loop) {

@@ -54,6 +54,8 @@ struct aco_loop {
     aco_poller_event pending[ACO_POLLER_PENDING];
     size_t pending_head; /* the first not yet admitted */
     size_t pending_count;
+
+    struct aco_hold* hold; /* a dump's hold on tasks (aco_dump.c), or NULL */
 };
 
 /* The loop whose coroutine runs on this thread now (set by aco_loop_run), or
@@ -74,6 +76,12 @@ void aco_loop_end_io_wait(aco_loop_t* loop, aco_task_t* t, uint8_t status);
 
 /* The loop's clock in ms, modulo 2^32 (for aco_task_t.born_ms / since_ms). */
 uint32_t aco_loop_now_ms(const aco_loop_t* loop);
+
+/* ---- aco_dump.c ---- */
+
+/* A task is being released while a hold is in place: 1 when the hold keeps it
+ * (destroyed when the hold ends), 0 when it is not held. */
+int aco_loop_hold_keep(aco_loop_t* loop, aco_task_t* t);
 
 /* ---- the poller (aco_poller_epoll.c, aco_poller_win32.c) ---- */
 

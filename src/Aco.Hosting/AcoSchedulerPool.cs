@@ -81,6 +81,13 @@ internal sealed class AcoSchedulerPool : IAcoSchedulerPool, IHostedLifecycleServ
     public async Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100) =>
         await Task.WhenAll(_schedulers.Select(s => s.GetSnapshotAsync(maxCoroutinesEach))).ConfigureAwait(false);
 
+    public Task<AcoDump> GetDumpAsync(AcoDumpOptions? options = null, CancellationToken cancellationToken = default) =>
+        AcoScheduler.DumpAsync(_schedulers, options, cancellationToken);
+
+    /// <summary>The coroutines whose waits can never be answered, over all schedulers (for the health check).</summary>
+    internal Task<IReadOnlyList<AcoDumpedCoroutine>> FindStuckAsync(CancellationToken cancellationToken) =>
+        AcoScheduler.FindStuckAsync(_schedulers, cancellationToken);
+
     /// <summary>The scheduler with the fewest live coroutines; ties go round-robin.</summary>
     private AcoScheduler LeastLoaded()
     {

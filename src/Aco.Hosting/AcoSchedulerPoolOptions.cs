@@ -50,6 +50,14 @@ public sealed class AcoSchedulerPoolOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan SleeperOverdueThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// SIGQUIT (<c>kill -QUIT</c>; Ctrl+Break on Windows) writes a dump of every coroutine to the log, as the JVM and
+    /// Go do, before anything else handles the signal. The host's console lifetime (the default one) takes SIGQUIT
+    /// as a request to stop: the host then stops gracefully after the dump, as a Go program exits after its dump.
+    /// Off: SIGQUIT is left to the others (the console lifetime stops the host without a dump). Default true.
+    /// </summary>
+    public bool DumpOnSigQuit { get; set; } = true;
+
     internal AcoSchedulerOptions ToSchedulerOptions(int index, IAcoSchedulerObserver? observer, TimeProvider timeProvider) => new()
     {
         Name = $"aco-scheduler-{index}",

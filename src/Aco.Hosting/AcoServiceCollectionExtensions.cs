@@ -51,6 +51,7 @@ public static class AcoServiceCollectionExtensions
         services.TryAddSingleton<AcoSchedulerPool>();
         services.TryAddSingleton<IAcoSchedulerPool>(static sp => sp.GetRequiredService<AcoSchedulerPool>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, AcoSchedulerPool>(static sp => sp.GetRequiredService<AcoSchedulerPool>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, AcoDumpTriggers>()); // SIGQUIT and dotnet-aco
         return services;
     }
 }

@@ -47,4 +47,10 @@ public interface IAcoSchedulerPool
 
     /// <summary>Snapshots of all schedulers.</summary>
     Task<IReadOnlyList<AcoSchedulerSnapshot>> GetSnapshotsAsync(int maxCoroutinesEach = 100);
+
+    /// <summary>
+    /// A dump of every coroutine of every scheduler, grouped and symbolized (see <see cref="AcoScheduler.GetDumpAsync"/>):
+    /// the schedulers are read at the same time, each in slices between its turns.
+    /// </summary>
+    Task<AcoDump> GetDumpAsync(AcoDumpOptions? options = null, CancellationToken cancellationToken = default);
 }

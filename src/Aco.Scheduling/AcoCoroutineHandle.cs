@@ -57,6 +57,14 @@ public sealed class AcoCoroutineHandle
         }
     }
 
+    /// <summary>The completion task if someone has asked for it (a dump looks for it among awaited operations), else null.</summary>
+    internal Task<long>? CompletionIfAsked => Volatile.Read(ref _completion) switch
+    {
+        Task<long> task => task,
+        TaskCompletionSource<long> source => source.Task,
+        _ => null,
+    };
+
     /// <summary>Lets <c>await handle</c> give the result.</summary>
     public TaskAwaiter<long> GetAwaiter() => Completion.GetAwaiter();
 

@@ -13,7 +13,8 @@ public sealed unsafe partial class AcoScheduler
     private object?[] _handlers = [];
     private Channel<long>?[] _channels = [];
     private readonly Lock _registrationLock = new();
-    private readonly ConcurrentDictionary<long, Task<long>> _operations = new();
+    /// <summary>Operations by id: a Task&lt;long&gt;, or a weak reference to it while coroutines wait for it (see AwaitLater).</summary>
+    private readonly ConcurrentDictionary<long, object> _operations = new();
     private long _nextOperationId;
 
     /// <summary>
@@ -185,7 +186,7 @@ public sealed unsafe partial class AcoScheduler
             Answer(t, BridgeStatus.Closed);
             return;
         }
-        RetryWhen(channel.Reader.WaitToReadAsync(TokenFor(t)), t);
+        RetryWhen(channel.Reader.WaitToReadAsync(TokenFor(t)), t, channel);
     }
 
     private void Send(NativeTask* t)
@@ -206,14 +207,15 @@ public sealed unsafe partial class AcoScheduler
             Answer(t, BridgeStatus.Closed);
             return;
         }
-        RetryWhen(channel.Writer.WaitToWriteAsync(TokenFor(t)), t);
+        RetryWhen(channel.Writer.WaitToWriteAsync(TokenFor(t)), t, channel);
     }
 
     /// <summary>Parks the task and serves its request again once <paramref name="ready"/> completes.</summary>
-    private void RetryWhen(ValueTask<bool> ready, NativeTask* t)
+    private void RetryWhen(ValueTask<bool> ready, NativeTask* t, Channel<long> channel)
     {
         if (!ready.IsCompleted)
         {
+            t->In = (byte*)ChannelStamp(channel); // which channel it waits on, for a dump (no CALL uses the slot now)
             _ = RetryLater(ready.AsTask(), (nint)t, Park(t));
             return;
         }
@@ -242,14 +244,14 @@ public sealed unsafe partial class AcoScheduler
     private void AwaitOperation(NativeTask* t)
     {
         var id = t->Value;
-        if (!_operations.TryGetValue(id, out var operation))
+        if (!_operations.TryGetValue(id, out var registered) || OperationOf(registered) is not { } operation)
         {
-            Answer(t, BridgeStatus.Error);
+            Answer(t, BridgeStatus.Error); // never registered, taken already, or collected: nothing can complete it
             return;
         }
         if (!operation.IsCompleted)
         {
-            _ = RetryLater(operation, (nint)t, Park(t), TokenFor(t));
+            AwaitLater(id, registered, operation, (nint)t, Park(t), TokenFor(t));
             return;
         }
         _operations.TryRemove(id, out _);

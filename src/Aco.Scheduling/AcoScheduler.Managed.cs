@@ -84,6 +84,7 @@ public sealed partial class AcoScheduler
             return;
         }
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_managedEndedAction ??= ManagedEnded);
+        RememberBody(task); // for dumps
     }
 
     /// <summary>One managed coroutine fewer; never below zero (stopping zeroes the count of those it abandons).</summary>
@@ -162,6 +163,7 @@ public sealed partial class AcoScheduler
             }
         }
         Volatile.Write(ref _liveManaged, 0);
+        ForgetBodies();
     }
 
     internal bool TryExecuteTaskHere(Task task) => ((AcoTaskScheduler)TaskScheduler).Execute(task);

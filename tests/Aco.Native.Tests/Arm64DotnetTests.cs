@@ -5,13 +5,13 @@ namespace Aco.Native.Tests;
 /// <summary>
 /// The .NET layers on linux-arm64, under qemu-aarch64: Aco.Scheduling.Tests (which drives Aco.Core and
 /// Aco.Scheduling) and the worker sample (Aco.Hosting), each published self-contained for linux-arm64
-/// with the AArch64 build's libaco.so and bodies beside it. The test assembly runs its own tests
+/// with the AArch64 build's libaco.so and bodies beside it (the dumps' frame walk and symbols included). The test assembly runs its own tests
 /// (<c>selftest</c>), one test class per case here; the 200k-sleeper scale test is left to x86-64,
 /// where it takes a second instead of minutes of emulation.
 /// </summary>
 public sealed class Arm64DotnetTests
 {
-    public static TheoryData<string> Suites => new() { "NativeCoroutineTests", "ManagedCoroutineTests", "LivenessTests", "LateContinuationTests" };
+    public static TheoryData<string> Suites => new() { "NativeCoroutineTests", "ManagedCoroutineTests", "LivenessTests", "LateContinuationTests", "DumpTests" };
 
     [Aarch64Theory]
     [MemberData(nameof(Suites))]
@@ -41,7 +41,7 @@ public sealed class Arm64DotnetTests
     }
 
     private static readonly Lazy<string> SchedulingTests = new(() =>
-        Publish(Path.Combine("tests", "Aco.Scheduling.Tests"), "scheduling-tests", "libaco_test_bodies.so"));
+        Publish(Path.Combine("tests", "Aco.Scheduling.Tests"), "scheduling-tests", "libaco_test_bodies.so", "libaco_dump_bodies.so", "libaco_dump_bodies_nofp.so"));
 
     private static readonly Lazy<string> WorkerSample = new(() =>
         Publish(Path.Combine("samples", "Aco.WorkerService"), "worker-sample", "libaco_sample_bodies.so"));
@@ -60,7 +60,7 @@ public sealed class Arm64DotnetTests
     }
 
     /// <summary>Publishes a project self-contained for linux-arm64 and puts the AArch64 libaco.so and bodies beside it.</summary>
-    private static string Publish(string project, string name, string bodies)
+    private static string Publish(string project, string name, params string[] bodies)
     {
         var configuration = Metadata("AcoConfiguration");
         var output = Path.Combine(Metadata("AcoRepoRoot"), "artifacts", "linux-arm64-dotnet", configuration, name);
@@ -71,7 +71,7 @@ public sealed class Arm64DotnetTests
         {
             throw new InvalidOperationException($"dotnet publish {project} for linux-arm64 failed (exit code {result.ExitCode}):\n{result.Output}");
         }
-        foreach (var library in new[] { "libaco.so", bodies })
+        foreach (var library in (string[])["libaco.so", .. bodies])
         {
             File.Copy(Path.Combine(CTestSuite.Aarch64.BuildDir, library), Path.Combine(output, library), overwrite: true);
         }

@@ -55,7 +55,7 @@ public sealed class Tools(string home, string packages)
 }
 
 /// <summary>
-/// Aco.Core, Aco.Scheduling, Aco.Hosting (as built: --no-build) and Aco.Templates packed once into a
+/// Aco.Core, Aco.Scheduling, Aco.Hosting, Aco.Tools (as built: --no-build) and Aco.Templates packed once into a
 /// folder feed in a temp folder, with a nuget.config that restores from that feed and, for the
 /// packages the repository's own build already restored (Microsoft.Extensions.*, xunit), from the
 /// machine's package cache: no network, and no Aco.* package from any cache.
@@ -71,7 +71,7 @@ public sealed class PackedFeed : IDisposable
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         Tools = new Tools(Path.Combine(Work, "home"), Path.Combine(Work, "packages"));
         var watch = Stopwatch.StartNew();
-        foreach (var project in new[] { "src/Aco.Core", "src/Aco.Scheduling", "src/Aco.Hosting" })
+        foreach (var project in new[] { "src/Aco.Core", "src/Aco.Scheduling", "src/Aco.Hosting", "src/Aco.Tools" })
         {
             Tools.Ok("dotnet", Work, TimeSpan.FromMinutes(3), "pack", Path.Combine(Build.RepoRoot, project), "-c", Build.Configuration, "--no-build", "-o", Feed,
                 $"-p:AcoNativeBuildDir={Build.NativeBuildDir}");
