@@ -33,6 +33,28 @@ internal static unsafe partial class NativeImage
         return Marshal.PtrToStringUTF8((nint)info.FileName);
     }
 
+    /// <summary>
+    /// The loaded image that holds <paramref name="address"/> (Linux; false elsewhere): its path, where it is loaded,
+    /// and the exported symbol at or before the address.
+    /// </summary>
+    public static bool TryLocate(nint address, out string path, out nint fileBase, out string? symbol, out nint symbolAddress)
+    {
+        DlInfo info;
+        if (OperatingSystem.IsWindows() || DlAddr(address, &info) == 0 || info.FileName == null)
+        {
+            path = "";
+            fileBase = 0;
+            symbol = null;
+            symbolAddress = 0;
+            return false;
+        }
+        path = Marshal.PtrToStringUTF8((nint)info.FileName) ?? "";
+        fileBase = info.FileBase;
+        symbol = info.SymbolName == null ? null : Marshal.PtrToStringUTF8((nint)info.SymbolName);
+        symbolAddress = info.SymbolAddress;
+        return true;
+    }
+
     /// <summary>The exported symbol <paramref name="address"/> is, when it is exactly one.</summary>
     public static string? SymbolAt(nint address)
     {

@@ -26,7 +26,7 @@ internal static class Symbolizer
             var symbol = NativeImage.SymbolAt(address);
             return new AcoStackFrame(address, module is null ? null : Path.GetFileName(module), symbol, symbol is null ? -1 : 0, null, 0);
         }
-        if (!DumpNative.TryLocate(address, out var path, out var fileBase, out var exported, out var exportedAt))
+        if (!NativeImage.TryLocate(address, out var path, out var fileBase, out var exported, out var exportedAt))
         {
             return new AcoStackFrame(address, null, null, -1, null, 0);
         }
@@ -58,7 +58,7 @@ internal static class Symbolizer
     /// <summary>The address at which the function containing <paramref name="address"/> starts, or 0 (Linux).</summary>
     public static nint FunctionStart(nint address, bool returnAddress)
     {
-        if (OperatingSystem.IsWindows() || !DumpNative.TryLocate(address, out var path, out var fileBase, out _, out _) || path.Length == 0)
+        if (OperatingSystem.IsWindows() || !NativeImage.TryLocate(address, out var path, out var fileBase, out _, out _) || path.Length == 0)
         {
             return 0;
         }

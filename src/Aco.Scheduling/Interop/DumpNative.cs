@@ -5,8 +5,8 @@ namespace Aco.Scheduling.Interop;
 
 /// <summary>
 /// aco_dump.h: frames of suspended coroutines, deadlines, and holds that keep tasks readable across the turns of a
-/// dump; and dladdr, to name the code an address is in. Each call reads memory and returns: none switches stacks,
-/// blocks or calls back, so the short ones skip the GC transition.
+/// dump. Each call reads memory and returns: none switches stacks, blocks or calls back, so the short ones skip the
+/// GC transition. Addresses are named through Aco.Core's NativeImage.
 /// </summary>
 internal static unsafe partial class DumpNative
 {
@@ -39,35 +39,4 @@ internal static unsafe partial class DumpNative
     [LibraryImport(Library, EntryPoint = "aco_loop_clock_now")]
     [SuppressGCTransition]
     internal static partial long ClockNow();
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct DlInfo
-    {
-        public byte* FileName;
-        public nint FileBase;
-        public byte* SymbolName;
-        public nint SymbolAddress;
-    }
-
-    [LibraryImport("libdl.so.2", EntryPoint = "dladdr")] // libdl.so.2: present on glibc 2.28 too
-    private static partial int DlAddr(nint address, DlInfo* info);
-
-    /// <summary>The loaded image that holds <paramref name="address"/> (Linux): its path, where it is loaded, and the exported symbol at or before it.</summary>
-    internal static bool TryLocate(nint address, out string path, out nint fileBase, out string? symbol, out nint symbolAddress)
-    {
-        DlInfo info;
-        if (OperatingSystem.IsWindows() || DlAddr(address, &info) == 0 || info.FileName == null)
-        {
-            path = "";
-            fileBase = 0;
-            symbol = null;
-            symbolAddress = 0;
-            return false;
-        }
-        path = Marshal.PtrToStringUTF8((nint)info.FileName) ?? "";
-        fileBase = info.FileBase;
-        symbol = info.SymbolName == null ? null : Marshal.PtrToStringUTF8((nint)info.SymbolName);
-        symbolAddress = info.SymbolAddress;
-        return true;
-    }
 }
