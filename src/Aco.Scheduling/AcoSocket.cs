@@ -83,7 +83,7 @@ public static partial class AcoSocket
             if (!viaSocket)
             {
                 var flags = Fcntl(descriptor, F_GETFL, 0);
-                if (flags < 0 || Fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) < 0)
+                if (flags < 0 || ((flags & O_NONBLOCK) == 0 && Fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) < 0))
                 {
                     var error = Marshal.GetLastPInvokeError();
                     _ = CloseDescriptor(descriptor);
