@@ -27,7 +27,7 @@ public sealed class HostingTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static IHost BuildHost(Action<IServiceCollection>? configure = null, Dictionary<string, string?>? settings = null, FakeLogCollector? logs = null)
+    internal static IHost BuildHost(Action<IServiceCollection>? configure = null, Dictionary<string, string?>? settings = null, FakeLogCollector? logs = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?> { ["Aco:SchedulerCount"] = "2" });
