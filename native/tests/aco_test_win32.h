@@ -57,7 +57,17 @@ static inline int test_run_child(void (*fn)(void), char* err, size_t cap) {
     fflush(stdout);
     fflush(stderr);
     CHECK(SetEnvironmentVariableA("ACO_TEST_CHILD", offset));
-    BOOL started = CreateProcessA(exe, NULL, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    /* Under Wine on a loaded machine, starting a process can fail now and
+     * then and succeed when tried again: try a few times, a little longer
+     * each time, and print each error so that a lasting failure says why. */
+    BOOL started = FALSE;
+    for (int attempt = 0; attempt < 5 && !started; attempt++) {
+        if (attempt > 0) Sleep(100u << attempt);
+        started = CreateProcessA(exe, NULL, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+        if (!started)
+            fprintf(stderr, "CreateProcess failed (error %lu), attempt %d\n",
+                    (unsigned long)GetLastError(), attempt + 1);
+    }
     SetEnvironmentVariableA("ACO_TEST_CHILD", NULL);
     CHECK(started);
     CloseHandle(wr);
