@@ -52,20 +52,32 @@ public sealed unsafe partial class AcoScheduler
         }
         finally
         {
-            StopNative();
-            SynchronizationContext.SetSynchronizationContext(previousContext);
-            t_current = null;
-            Volatile.Write(ref _state, (int)SchedulerState.Stopped);
-            _inbox.Writer.TryComplete();
-            AbandonQueues();
-            _stopRegistration.Dispose();
-            if (Fault is { } fault)
+            try
             {
-                _stopped.TrySetException(fault);
+                StopNative();
+                SynchronizationContext.SetSynchronizationContext(previousContext);
+                t_current = null;
+                Volatile.Write(ref _state, (int)SchedulerState.Stopped);
+                _inbox.Writer.TryComplete();
+                AbandonQueues();
+                _stopRegistration.Dispose();
             }
-            else
+            catch (Exception e)
             {
-                _stopped.TrySetResult();
+                Fault ??= e; // the clean-up failed: still say so through Completion rather than leave it pending
+            }
+            finally
+            {
+                t_current = null;
+                Volatile.Write(ref _state, (int)SchedulerState.Stopped);
+                if (Fault is { } fault)
+                {
+                    _stopped.TrySetException(fault);
+                }
+                else
+                {
+                    _stopped.TrySetResult();
+                }
             }
         }
     }

@@ -52,6 +52,11 @@ public sealed class Arm64DotnetTests
         psi.WorkingDirectory = app;
         psi.Environment["QEMU_LD_PREFIX"] = "/usr/aarch64-linux-gnu";
         psi.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1"; // no arm64 ICU on an x86-64 machine
+        // .NET writes code through a second, writable mapping of it (W^X). qemu-user does not notice writes made
+        // through that alias and can go on running its translation of what was there before; the managed heap then
+        // ends up corrupted (access violations in plain managed code, a managed-only loop included). Code written in
+        // place, through the one mapping, is what qemu follows.
+        psi.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         foreach (var (name, value) in environment)
         {
             psi.Environment[name] = value;

@@ -324,6 +324,9 @@ public sealed class NativeCoroutineTests
     {
         await using var run = new RunningScheduler(new AcoSchedulerOptions { ShareStackCount = 4 });
         const int Count = 1_000_000;
+        // A bound that only catches a hang: a million spawns take about a second natively, several under emulation,
+        // and more on a busy machine.
+        var bound = TimeSpan.FromMinutes(2);
         await run.Scheduler.Spawn(() =>
         {
             for (var i = 0; i < Count; i++)
@@ -331,12 +334,13 @@ public sealed class NativeCoroutineTests
                 run.Scheduler.SpawnDetached(Bodies.YieldN, 1);
             }
             return ValueTask.CompletedTask;
-        }).WaitAsync(Timeout);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (run.Scheduler.Counters.CompletedNative < Count && DateTime.UtcNow < deadline)
+        }).WaitAsync(bound);
+        var deadline = DateTime.UtcNow + bound;
+        while (run.Scheduler.Counters.CompletedNative < Count && DateTime.UtcNow < deadline && !run.Scheduler.Completion.IsCompleted)
         {
             await Task.Delay(20);
         }
+        Assert.Null(run.Scheduler.Fault);
         var c = run.Scheduler.Counters;
         Assert.Equal(Count, c.CompletedNative);
         Assert.Equal(0, c.LiveNative);
