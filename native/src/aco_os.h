@@ -43,11 +43,6 @@ static inline int aco_os_populate(void* p, size_t bytes) {
     return -1;
 }
 
-static inline char* aco_os_heap_end(const void* p) {
-    (void)p;
-    return NULL;
-}
-
 #else
 #include <errno.h>
 #include <sys/mman.h>
@@ -85,13 +80,6 @@ static inline int aco_os_populate(void* p, size_t bytes) {
     (void)bytes;
     return -1;
 #endif
-}
-
-/* The program break when p lies below it (in malloc's main heap, which grows
- * there), else NULL: memory past the break is not mapped yet. */
-static inline char* aco_os_heap_end(const void* p) {
-    char* brk_end = sbrk(0);
-    return brk_end != (char*)-1 && (const char*)p < brk_end ? brk_end : NULL;
 }
 
 #endif
