@@ -60,7 +60,9 @@ internal static unsafe class FairnessRunner
             }
             var canceller = new Thread(() => Array.ForEach(handles, h => h.Cancel()));
             canceller.Start();
-            return () => canceller.IsAlive || handles.Any(h => !h.Completion.IsCompleted);
+            // Counters, not each handle's Completion: that task is made on first use, and asking a million handles
+            // every few milliseconds would allocate a million of them and put the GC into the figures.
+            return () => canceller.IsAlive || scheduler.Counters.LiveNative > 1;
         }, before: true);
         GC.KeepAlive(handles);
     }

@@ -180,9 +180,15 @@ public sealed class AcoCoroutineHandle
         }
     }
 
+    /// <summary>
+    /// The outcome of every canceled coroutine nobody was awaiting yet: one completed task for all (it never changes),
+    /// so a million canceled at a stop or by a token make no garbage.
+    /// </summary>
+    private static readonly Task<long> s_canceled = System.Threading.Tasks.Task.FromCanceled<long>(new CancellationToken(canceled: true));
+
     internal void SetCanceled()
     {
-        if (Ending() is { } waiting || (waiting = Publish(System.Threading.Tasks.Task.FromCanceled<long>(new CancellationToken(canceled: true)))) is not null)
+        if (Ending() is { } waiting || (waiting = Publish(s_canceled)) is not null)
         {
             waiting.TrySetCanceled();
         }

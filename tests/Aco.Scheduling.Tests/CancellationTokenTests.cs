@@ -68,4 +68,22 @@ public sealed class CancellationTokenTests
         Assert.Equal(0, await handle.Completion.WaitAsync(Bound));
         Assert.Equal(0, await handle);
     }
+
+    [Fact]
+    public async Task Canceling_coroutines_nobody_awaited_makes_no_task_for_each()
+    {
+        await using var run = new RunningScheduler();
+        var handles = Enumerable.Range(0, 3).Select(_ => run.Scheduler.Spawn(Bodies.Sleep, 3_600_000)).ToList();
+        await LivenessTests.WaitUntil(() => run.Scheduler.Counters.SleepingNative == 3);
+        handles.ForEach(h => h.Cancel());
+        await LivenessTests.WaitUntil(() => run.Scheduler.Counters.LiveNative == 0);
+        // A million canceled at a stop or by a token would otherwise each carry a task of their own into the GC.
+        Assert.Same(handles[0].Completion, handles[1].Completion);
+        Assert.Same(handles[1].Completion, handles[2].Completion);
+        foreach (var handle in handles)
+        {
+            var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handle.Completion);
+            Assert.True(canceled.CancellationToken.IsCancellationRequested);
+        }
+    }
 }
