@@ -17,6 +17,12 @@ namespace Aco.Scheduling;
 [DebuggerDisplay("AcoCoroutineHandle #{Id}")]
 public sealed class AcoCoroutineHandle
 {
+    /// <summary>
+    /// The outcome of every canceled coroutine nobody was awaiting yet: one completed task for all (it never changes),
+    /// so a million canceled at a stop or by a token make no garbage.
+    /// </summary>
+    private static readonly Task<long> s_canceled = System.Threading.Tasks.Task.FromCanceled<long>(new CancellationToken(canceled: true));
+
     private readonly AcoScheduler _scheduler;
 
     /// <summary>
@@ -179,12 +185,6 @@ public sealed class AcoCoroutineHandle
             waiting.TrySetException(error);
         }
     }
-
-    /// <summary>
-    /// The outcome of every canceled coroutine nobody was awaiting yet: one completed task for all (it never changes),
-    /// so a million canceled at a stop or by a token make no garbage.
-    /// </summary>
-    private static readonly Task<long> s_canceled = System.Threading.Tasks.Task.FromCanceled<long>(new CancellationToken(canceled: true));
 
     internal void SetCanceled()
     {

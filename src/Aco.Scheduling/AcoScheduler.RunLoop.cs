@@ -52,32 +52,36 @@ public sealed unsafe partial class AcoScheduler
         }
         finally
         {
+            // Each clean-up step that fails becomes the fault (if there was none), and Completion always completes:
+            // a scheduler that ends must never leave its awaiters waiting.
             try
             {
                 StopNative();
-                SynchronizationContext.SetSynchronizationContext(previousContext);
-                t_current = null;
-                Volatile.Write(ref _state, (int)SchedulerState.Stopped);
+            }
+            catch (Exception e)
+            {
+                Fault ??= e;
+            }
+            SynchronizationContext.SetSynchronizationContext(previousContext);
+            t_current = null;
+            Volatile.Write(ref _state, (int)SchedulerState.Stopped);
+            try
+            {
                 _inbox.Writer.TryComplete();
                 AbandonQueues();
                 _stopRegistration.Dispose();
             }
             catch (Exception e)
             {
-                Fault ??= e; // the clean-up failed: still say so through Completion rather than leave it pending
+                Fault ??= e;
             }
-            finally
+            if (Fault is { } fault)
             {
-                t_current = null;
-                Volatile.Write(ref _state, (int)SchedulerState.Stopped);
-                if (Fault is { } fault)
-                {
-                    _stopped.TrySetException(fault);
-                }
-                else
-                {
-                    _stopped.TrySetResult();
-                }
+                _stopped.TrySetException(fault);
+            }
+            else
+            {
+                _stopped.TrySetResult();
             }
         }
     }

@@ -335,11 +335,7 @@ public sealed class NativeCoroutineTests
             }
             return ValueTask.CompletedTask;
         }).WaitAsync(bound);
-        var deadline = DateTime.UtcNow + bound;
-        while (run.Scheduler.Counters.CompletedNative < Count && DateTime.UtcNow < deadline && !run.Scheduler.Completion.IsCompleted)
-        {
-            await Task.Delay(20);
-        }
+        await LivenessTests.WaitUntil(() => run.Scheduler.Counters.CompletedNative == Count || run.Scheduler.Completion.IsCompleted, bound);
         Assert.Null(run.Scheduler.Fault);
         var c = run.Scheduler.Counters;
         Assert.Equal(Count, c.CompletedNative);
